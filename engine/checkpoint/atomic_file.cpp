@@ -1,0 +1,46 @@
+#include "engine/checkpoint/atomic_file.h"
+
+#include "engine/error.h"
+
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
+namespace tandem {
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  tmp_ = path_ + ".tmp-" + std::to_string(::getpid());
+  f_ = std::fopen(tmp_.c_str(), "wb");
+  if (!f_) throw RuntimeFailure(path_ + ": cannot be opened for writing (" + std::strerror(errno) + ")");
+}
+
+AtomicFile::~AtomicFile() {
+  if (f_) {
+    std::fclose(f_);
+    std::remove(tmp_.c_str());
+  }
+}
+
+void AtomicFile::write(const void* data, size_t bytes) {
+  if (bytes && std::fwrite(data, 1, bytes, f_) != bytes)
+    throw RuntimeFailure(path_ + ": write failed (" + std::strerror(errno) + ")");
+}
+
+void AtomicFile::commit() {
+  const bool ok = std::fflush(f_) == 0 && ::fsync(::fileno(f_)) == 0;
+  std::fclose(f_);
+  f_ = nullptr;
+  if (!ok || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    std::remove(tmp_.c_str());
+    throw RuntimeFailure(path_ + ": could not be written (" + reason + ")");
+  }
+}
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  AtomicFile f(path);
+  f.write(content);
+  f.commit();
+}
+
+}  // namespace tandem

@@ -1,0 +1,35 @@
+#pragma once
+// One batch of examples as tensors, on the CPU until the trainer moves it.
+
+#include <torch/torch.h>
+
+namespace tandem {
+
+struct Batch {
+  torch::Tensor input_ids;       // [B, T] int64
+  torch::Tensor targets;         // [B, T] int64 next tokens (LM) or [B] labels (classification)
+  torch::Tensor attention_mask;  // [B, T] bool (classification); undefined for LM
+
+  int64_t examples() const { return input_ids.size(0); }
+  int64_t tokens() const { return input_ids.numel(); }
+  Batch slice(int64_t begin, int64_t end) const;  // examples [begin, end), contiguous on the batch axis
+  Batch to(const torch::Device& device) const;
+};
+
+inline Batch Batch::slice(int64_t begin, int64_t end) const {
+  Batch b;
+  b.input_ids = input_ids.slice(0, begin, end);
+  b.targets = targets.slice(0, begin, end);
+  if (attention_mask.defined()) b.attention_mask = attention_mask.slice(0, begin, end);
+  return b;
+}
+
+inline Batch Batch::to(const torch::Device& device) const {
+  Batch b;
+  b.input_ids = input_ids.to(device);
+  b.targets = targets.to(device);
+  if (attention_mask.defined()) b.attention_mask = attention_mask.to(device);
+  return b;
+}
+
+}  // namespace tandem

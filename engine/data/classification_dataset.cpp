@@ -1,0 +1,112 @@
+#include "engine/data/channel.h"
+#include "engine/data/dataset.h"
+#include "engine/error.h"
+#include "engine/tokenizer/byte_tokenizer.h"
+
+#include <algorithm>
+#include <set>
+
+namespace tandem {
+namespace {
+
+struct Example {
+  std::vector<uint16_t> ids;
+  int64_t label;
+};
+
+class ClassificationDataset : public Dataset {
+ public:
+  ClassificationDataset(std::vector<Example> examples, int block_size)
+      : examples_(std::move(examples)), block_(block_size) {}
+
+  size_t size() const override { return examples_.size(); }
+
+  Batch make_batch(const std::vector<size_t>& indices) const override {
+    const int64_t B = static_cast<int64_t>(indices.size()), T = block_;
+    auto inputs = torch::full({B, T}, ByteTokenizer::kPadId, torch::kLong);
+    auto mask = torch::zeros({B, T}, torch::kBool);
+    auto labels = torch::empty({B}, torch::kLong);
+    auto in = inputs.accessor<int64_t, 2>();
+    auto m = mask.accessor<bool, 2>();
+    for (int64_t b = 0; b < B; ++b) {
+      const auto& ex = examples_[indices[b]];
+      const int64_t n = std::min<int64_t>(T, static_cast<int64_t>(ex.ids.size()));
+      for (int64_t t = 0; t < n; ++t) {
+        in[b][t] = ex.ids[t];
+        m[b][t] = true;
+      }
+      // An empty text still attends to one (padding) position, so softmax stays finite.
+      if (n == 0) m[b][0] = true;
+      labels[b] = ex.label;
+    }
+    return {inputs, labels, mask};
+  }
+
+ private:
+  std::vector<Example> examples_;
+  int block_;
+};
+
+struct RawExample {
+  std::string text;
+  nlohmann::json label;
+  std::string where;
+};
+
+}  // namespace
+
+std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_name, const std::string& dir,
+                                                     int block_size, std::vector<std::string>& labels,
+                                                     int& num_labels) {
+  std::vector<RawExample> raw;
+  for (const auto& file : list_channel(channel_name, dir)) {
+    if (file.kind != ChannelFileKind::JsonLines)
+      throw RuntimeFailure(file.path + ": classification reads JSON Lines files ({\"text\": ..., \"label\": ...}), not " +
+                           (file.kind == ChannelFileKind::Text ? std::string(".txt") : std::string(".bin")));
+    for (auto& line : read_json_lines(file.path)) {
+      const std::string where = file.path + ":" + std::to_string(line.line_number);
+      if (line.label.is_null()) throw RuntimeFailure(where + ": classification needs a \"label\" field");
+      raw.push_back({std::move(line.text), std::move(line.label), where});
+    }
+  }
+  if (raw.empty()) throw RuntimeFailure("channel " + channel_name + ": " + dir + " holds no examples");
+
+  const bool string_labels = raw.front().label.is_string();
+  for (const auto& r : raw)
+    if (r.label.is_string() != string_labels)
+      throw RuntimeFailure(r.where + ": labels mix strings and integers");
+
+  if (string_labels && labels.empty()) {
+    std::set<std::string> names;
+    for (const auto& r : raw) names.insert(r.label.get<std::string>());
+    labels.assign(names.begin(), names.end());
+  }
+  if (string_labels) num_labels = static_cast<int>(labels.size());
+  if (!string_labels && labels.empty()) {
+    int64_t max_label = 0;
+    for (const auto& r : raw) max_label = std::max<int64_t>(max_label, r.label.get<int64_t>());
+    num_labels = std::max<int>(num_labels, static_cast<int>(max_label) + 1);
+  }
+
+  ByteTokenizer tokenizer;
+  std::vector<Example> examples;
+  examples.reserve(raw.size());
+  for (const auto& r : raw) {
+    int64_t id = -1;
+    if (r.label.is_string()) {
+      const auto name = r.label.get<std::string>();
+      auto it = std::find(labels.begin(), labels.end(), name);
+      if (it == labels.end()) throw RuntimeFailure(r.where + ": label \"" + name + "\" was not seen in the training data");
+      id = it - labels.begin();
+    } else {
+      id = r.label.get<int64_t>();
+      if (!labels.empty()) throw RuntimeFailure(r.where + ": integer label where the model has named labels");
+      if (id < 0 || id >= num_labels)
+        throw RuntimeFailure(r.where + ": label " + std::to_string(id) + " is outside 0.." + std::to_string(num_labels - 1));
+    }
+    examples.push_back({tokenizer.encode(r.text), id});
+  }
+  return std::make_unique<ClassificationDataset>(std::move(examples), block_size);
+}
+
+}  // namespace tandem

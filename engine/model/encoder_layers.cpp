@@ -1,0 +1,97 @@
+#include "engine/model/encoder_layers.h"
+
+#include "engine/compat/torch_compat.h"
+
+namespace tandem {
+namespace {
+
+constexpr double kInitStd = 0.02;
+
+// BERT-style initialisation: N(0, 0.02) weights, zero biases.
+torch::nn::Linear linear(int in, int out) {
+  torch::nn::Linear l(torch::nn::LinearOptions(in, out));
+  torch::NoGradGuard no_grad;
+  l->weight.normal_(0.0, kInitStd);
+  l->bias.zero_();
+  return l;
+}
+
+}  // namespace
+
+EncoderEmbedding::EncoderEmbedding(const ModelConfig& c) : Layer("embedding", "distilbert."), dropout_(c.dropout) {
+  auto emb = register_module("embeddings", std::make_shared<torch::nn::Module>());
+  word_embeddings = emb->register_module("word_embeddings", torch::nn::Embedding(c.vocab_size, c.d_model));
+  position_embeddings = emb->register_module("position_embeddings", torch::nn::Embedding(c.max_position, c.d_model));
+  norm = emb->register_module("LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model}).eps(c.layer_norm_eps)));
+  torch::NoGradGuard no_grad;
+  word_embeddings->weight.normal_(0.0, kInitStd);
+  position_embeddings->weight.normal_(0.0, kInitStd);
+}
+
+torch::Tensor EncoderEmbedding::forward(const torch::Tensor& input_ids, const BatchContext&) {
+  const auto T = input_ids.size(1);
+  auto positions = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(input_ids.device()));
+  auto h = norm(word_embeddings(input_ids) + position_embeddings(positions));
+  return torch::dropout(h, dropout_, is_training());
+}
+
+LayerCost EncoderEmbedding::cost(int64_t) const {
+  const int64_t d = word_embeddings->weight.size(1);
+  return {word_embeddings->weight.numel() + position_embeddings->weight.numel() + 2 * d, 8.0 * d, 8.0 * d};
+}
+
+EncoderBlock::EncoderBlock(const ModelConfig& c, int index)
+    : Layer("block", "distilbert.transformer.layer." + std::to_string(index) + "."),
+      n_head_(c.n_head),
+      d_(c.d_model),
+      d_ff_(c.d_ff),
+      dropout_(c.dropout) {
+  auto attention = register_module("attention", std::make_shared<torch::nn::Module>());
+  q_lin = attention->register_module("q_lin", linear(d_, d_));
+  k_lin = attention->register_module("k_lin", linear(d_, d_));
+  v_lin = attention->register_module("v_lin", linear(d_, d_));
+  out_lin = attention->register_module("out_lin", linear(d_, d_));
+  const auto ln = torch::nn::LayerNormOptions({d_}).eps(c.layer_norm_eps);
+  sa_layer_norm = register_module("sa_layer_norm", torch::nn::LayerNorm(ln));
+  auto ffn = register_module("ffn", std::make_shared<torch::nn::Module>());
+  lin1 = ffn->register_module("lin1", linear(d_, d_ff_));
+  lin2 = ffn->register_module("lin2", linear(d_ff_, d_));
+  output_layer_norm = register_module("output_layer_norm", torch::nn::LayerNorm(ln));
+}
+
+torch::Tensor EncoderBlock::forward(const torch::Tensor& x, const BatchContext& ctx) {
+  const int64_t B = x.size(0), T = x.size(1), hd = d_ / n_head_;
+  auto heads = [&](const torch::Tensor& t) { return t.view({B, T, n_head_, hd}).transpose(1, 2); };
+  auto y = compat::attention(heads(q_lin(x)), heads(k_lin(x)), heads(v_lin(x)), /*causal=*/false, ctx.attention_mask,
+                             dropout_, is_training());
+  y = out_lin(y.transpose(1, 2).reshape({B, T, d_}));
+  auto h = sa_layer_norm(torch::dropout(y, dropout_, is_training()) + x);
+  auto f = lin2(torch::gelu(lin1(h)));
+  return output_layer_norm(torch::dropout(f, dropout_, is_training()) + h);
+}
+
+LayerCost EncoderBlock::cost(int64_t T) const {
+  const double d = d_, f = d_ff_;
+  const int64_t params = 4 * (d_ * d_ + d_) + (d_ * d_ff_ + d_ff_) + (d_ff_ * d_ + d_) + 4 * d_;
+  const double flops = 2.0 * (4 * d * d + 2 * d * f) + 4.0 * T * d;
+  const double act_bytes = 4.0 * (7 * d + 2 * f + 2.0 * n_head_ * T);
+  return {params, flops, act_bytes};
+}
+
+ClassifierHead::ClassifierHead(const ModelConfig& c) : Layer("head", ""), dropout_(c.dropout) {
+  pre_classifier = register_module("pre_classifier", linear(c.d_model, c.d_model));
+  classifier = register_module("classifier", linear(c.d_model, c.num_labels));
+}
+
+torch::Tensor ClassifierHead::forward(const torch::Tensor& x, const BatchContext&) {
+  auto pooled = torch::relu(pre_classifier(x.select(1, 0)));
+  return classifier(torch::dropout(pooled, dropout_, is_training()));
+}
+
+LayerCost ClassifierHead::cost(int64_t T) const {
+  const int64_t d = pre_classifier->weight.size(0), n = classifier->weight.size(0);
+  // Runs once per sequence, so per token it is divided by T.
+  return {d * d + d + n * d + n, 2.0 * (d * d + n * d) / static_cast<double>(T), 4.0 * 2 * d / T};
+}
+
+}  // namespace tandem

@@ -1,0 +1,138 @@
+#include "engine/model/gpt_layers.h"
+
+#include "engine/compat/torch_compat.h"
+
+#include <cmath>
+
+namespace tandem {
+namespace {
+
+constexpr double kInitStd = 0.02;  // GPT-2's initializer_range
+
+torch::Tensor normal_param(torch::nn::Module& m, const std::string& name, std::vector<int64_t> shape, double stdev) {
+  return m.register_parameter(name, torch::randn(shape) * stdev);
+}
+
+torch::Tensor zero_param(torch::nn::Module& m, const std::string& name, std::vector<int64_t> shape) {
+  return m.register_parameter(name, torch::zeros(shape));
+}
+
+// x [.., in] @ w [in, out] + b: HF's Conv1D.
+torch::Tensor conv1d(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+  auto flat = x.reshape({-1, x.size(-1)});
+  auto out = torch::addmm(b, flat, w);
+  auto shape = x.sizes().vec();
+  shape.back() = w.size(1);
+  return out.view(shape);
+}
+
+torch::nn::LayerNorm layer_norm(int d, double eps) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(eps));
+}
+
+}  // namespace
+
+GptEmbedding::GptEmbedding(const ModelConfig& c) : Layer("embedding", "transformer."), dropout_(c.dropout) {
+  // Registered under HF names through child modules "wte" and "wpe".
+  auto wte_m = register_module("wte", std::make_shared<torch::nn::Module>());
+  auto wpe_m = register_module("wpe", std::make_shared<torch::nn::Module>());
+  wte = normal_param(*wte_m, "weight", {c.vocab_size, c.d_model}, kInitStd);
+  wpe = normal_param(*wpe_m, "weight", {c.max_position, c.d_model}, 0.01);
+}
+
+torch::Tensor GptEmbedding::forward(const torch::Tensor& input_ids, const BatchContext&) {
+  const auto T = input_ids.size(1);
+  auto positions = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(input_ids.device()));
+  auto h = torch::embedding(wte, input_ids) + torch::embedding(wpe, positions);
+  return torch::dropout(h, dropout_, is_training());
+}
+
+LayerCost GptEmbedding::cost(int64_t) const {
+  return {wte.numel() + wpe.numel(), 0.0, 4.0 * wte.size(1)};
+}
+
+GptBlock::GptBlock(const ModelConfig& c, int index)
+    : Layer("block", "transformer.h." + std::to_string(index) + "."),
+      n_head_(c.n_head),
+      d_(c.d_model),
+      d_ff_(c.d_ff),
+      dropout_(c.dropout),
+      eps_(c.layer_norm_eps) {
+  ln_1 = register_module("ln_1", layer_norm(d_, eps_));
+  ln_2 = register_module("ln_2", layer_norm(d_, eps_));
+  auto attn = register_module("attn", std::make_shared<torch::nn::Module>());
+  auto attn_c_attn = attn->register_module("c_attn", std::make_shared<torch::nn::Module>());
+  auto attn_c_proj = attn->register_module("c_proj", std::make_shared<torch::nn::Module>());
+  auto mlp = register_module("mlp", std::make_shared<torch::nn::Module>());
+  auto mlp_c_fc = mlp->register_module("c_fc", std::make_shared<torch::nn::Module>());
+  auto mlp_c_proj = mlp->register_module("c_proj", std::make_shared<torch::nn::Module>());
+  // GPT-2 scales the residual projections by 1/sqrt(2 * n_layer).
+  const double proj_std = kInitStd / std::sqrt(2.0 * c.n_layer);
+  c_attn_w = normal_param(*attn_c_attn, "weight", {d_, 3 * d_}, kInitStd);
+  c_attn_b = zero_param(*attn_c_attn, "bias", {3 * d_});
+  attn_proj_w = normal_param(*attn_c_proj, "weight", {d_, d_}, proj_std);
+  attn_proj_b = zero_param(*attn_c_proj, "bias", {d_});
+  c_fc_w = normal_param(*mlp_c_fc, "weight", {d_, d_ff_}, kInitStd);
+  c_fc_b = zero_param(*mlp_c_fc, "bias", {d_ff_});
+  mlp_proj_w = normal_param(*mlp_c_proj, "weight", {d_ff_, d_}, proj_std);
+  mlp_proj_b = zero_param(*mlp_c_proj, "bias", {d_});
+}
+
+torch::Tensor GptBlock::forward(const torch::Tensor& x, const BatchContext&) {
+  const int64_t B = x.size(0), T = x.size(1), hd = d_ / n_head_;
+  auto qkv = conv1d(ln_1(x), c_attn_w, c_attn_b).view({B, T, 3, n_head_, hd}).permute({2, 0, 3, 1, 4});
+  auto y = compat::attention(qkv[0], qkv[1], qkv[2], /*causal=*/true, torch::Tensor(), dropout_, is_training());
+  y = y.transpose(1, 2).reshape({B, T, d_});
+  auto h = x + torch::dropout(conv1d(y, attn_proj_w, attn_proj_b), dropout_, is_training());
+  auto m = torch::gelu(conv1d(ln_2(h), c_fc_w, c_fc_b), "tanh");
+  return h + torch::dropout(conv1d(m, mlp_proj_w, mlp_proj_b), dropout_, is_training());
+}
+
+LayerCost GptBlock::cost(int64_t T) const {
+  const double d = d_, f = d_ff_;
+  const int64_t params = 4 * d_ + (3 * d_ * d_ + 3 * d_) + (d_ * d_ + d_) + (d_ * d_ff_ + d_ff_) + (d_ff_ * d_ + d_);
+  // 2 flops per multiply-add: projections plus QK^T and AV (causal halves are not credited).
+  const double flops = 2.0 * (3 * d * d + d * d + 2 * d * f) + 4.0 * T * d;
+  // fp32 stash: layer-norm inputs/outputs, qkv, attention probs (per head, T keys), MLP hidden.
+  const double act_bytes = 4.0 * (6 * d + 2 * f + 2.0 * n_head_ * T);
+  return {params, flops, act_bytes};
+}
+
+GptFinalNorm::GptFinalNorm(const ModelConfig& c) : Layer("norm", "transformer.") {
+  ln_f = register_module("ln_f", layer_norm(c.d_model, c.layer_norm_eps));
+}
+
+torch::Tensor GptFinalNorm::forward(const torch::Tensor& x, const BatchContext&) { return ln_f(x); }
+
+LayerCost GptFinalNorm::cost(int64_t) const {
+  const double d = ln_f->options.normalized_shape()[0];
+  return {static_cast<int64_t>(2 * d), 8.0 * d, 8.0 * d};
+}
+
+GptHead::GptHead(const ModelConfig& c, const torch::Tensor& tied_wte)
+    : Layer("head", ""), tied_(c.tie_embeddings), vocab_(c.vocab_size), d_(c.d_model) {
+  if (tied_) {
+    weight_ = tied_wte;
+  } else {
+    auto lm_head = register_module("lm_head", std::make_shared<torch::nn::Module>());
+    weight_ = normal_param(*lm_head, "weight", {vocab_, d_}, kInitStd);
+  }
+}
+
+void GptHead::untie_into_own_copy() {
+  if (!tied_) return;
+  auto lm_head = register_module("lm_head", std::make_shared<torch::nn::Module>());
+  weight_ = lm_head->register_parameter("weight", weight_.detach().clone());
+}
+
+torch::Tensor GptHead::forward(const torch::Tensor& x, const BatchContext&) {
+  return torch::matmul(x, weight_.t());
+}
+
+LayerCost GptHead::cost(int64_t) const {
+  // Parameters counted here only when the head owns them.
+  const int64_t own = tied_ ? 0 : static_cast<int64_t>(vocab_) * d_;
+  return {own, 2.0 * vocab_ * d_, 4.0 * (vocab_ + d_)};
+}
+
+}  // namespace tandem

@@ -1,0 +1,70 @@
+#include "engine/model/transformer_model.h"
+
+#include "engine/model/encoder_layers.h"
+#include "engine/model/gpt_layers.h"
+
+namespace tandem {
+
+TransformerModel TransformerModel::build(const ModelConfig& config, uint64_t seed) {
+  config.validate();
+  torch::manual_seed(seed);
+  TransformerModel m;
+  m.config_ = config;
+  if (config.family == ModelFamily::Gpt) {
+    auto embedding = std::make_shared<GptEmbedding>(config);
+    m.layers_.push_back(embedding);
+    for (int i = 0; i < config.n_layer; ++i) m.layers_.push_back(std::make_shared<GptBlock>(config, i));
+    m.layers_.push_back(std::make_shared<GptFinalNorm>(config));
+    m.layers_.push_back(std::make_shared<GptHead>(config, embedding->wte));
+  } else {
+    m.layers_.push_back(std::make_shared<EncoderEmbedding>(config));
+    for (int i = 0; i < config.n_layer; ++i) m.layers_.push_back(std::make_shared<EncoderBlock>(config, i));
+    m.layers_.push_back(std::make_shared<ClassifierHead>(config));
+  }
+  return m;
+}
+
+torch::Tensor TransformerModel::forward(const torch::Tensor& x, const BatchContext& ctx, size_t begin,
+                                        size_t end) const {
+  torch::Tensor h = x;
+  for (size_t i = begin; i < end; ++i) h = layers_[i]->forward(h, ctx);
+  return h;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> TransformerModel::named_parameters(size_t begin, size_t end) const {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (size_t i = begin; i < end; ++i)
+    for (const auto& item : layers_[i]->named_parameters(/*recurse=*/true))
+      out.emplace_back(layers_[i]->prefix() + item.key(), item.value());
+  return out;
+}
+
+std::vector<torch::Tensor> TransformerModel::parameters() const {
+  std::vector<torch::Tensor> out;
+  for (auto& [name, p] : named_parameters()) out.push_back(p);
+  return out;
+}
+
+int64_t TransformerModel::parameter_count() const {
+  int64_t n = 0;
+  for (auto& [name, p] : named_parameters()) n += p.numel();
+  return n;
+}
+
+void TransformerModel::train(bool on) {
+  for (auto& l : layers_) l->train(on);
+}
+
+void TransformerModel::to(const torch::Device& device) {
+  // Module::to moves parameters with set_data, keeping each tensor's identity,
+  // so the tied head still shares the embedding's wte afterwards.
+  for (auto& l : layers_) l->to(device);
+}
+
+torch::Tensor model_loss(ModelFamily family, const torch::Tensor& logits, const torch::Tensor& targets) {
+  if (family == ModelFamily::Gpt)
+    return torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}));
+  return torch::nn::functional::cross_entropy(logits, targets);
+}
+
+}  // namespace tandem

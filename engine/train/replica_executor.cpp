@@ -1,0 +1,40 @@
+#include "engine/train/replica_executor.h"
+
+namespace tandem {
+
+ReplicaExecutor::ReplicaExecutor(TransformerModel& model, World& world, GradientSync* sync)
+    : model_(model), world_(world), sync_(sync) {}
+
+LossSums ReplicaExecutor::forward_backward(const std::vector<Batch>& micro_steps) {
+  const double scale = 1.0 / static_cast<double>(micro_steps.size());
+  double loss_total = 0;
+  for (size_t i = 0; i < micro_steps.size(); ++i) {
+    const Batch& b = micro_steps[i];
+    auto logits = model_.forward(b.input_ids, BatchContext{b.input_ids, b.attention_mask});
+    auto loss = model_loss(model_.config().family, logits, b.targets);
+    if (sync_) sync_->before_backward(i + 1 == micro_steps.size());
+    (loss * scale).backward();
+    loss_total += loss.item<double>() * scale;
+  }
+  if (sync_) sync_->finish();
+  return {loss_total, 1.0};
+}
+
+EvalSums ReplicaExecutor::evaluate(const Batch& b) {
+  torch::NoGradGuard no_grad;
+  auto logits = model_.forward(b.input_ids, BatchContext{b.input_ids, b.attention_mask});
+  const auto family = model_.config().family;
+  const double count = family == ModelFamily::Gpt ? static_cast<double>(b.targets.numel())
+                                                  : static_cast<double>(b.examples());
+  EvalSums s;
+  s.loss_sum = model_loss(family, logits, b.targets).item<double>() * count;
+  s.count = count;
+  if (family == ModelFamily::Encoder) s.correct = logits.argmax(-1).eq(b.targets).sum().item<double>();
+  return s;
+}
+
+NamedTensors ReplicaExecutor::full_model_on_main() {
+  return world_.is_main() ? model_.named_parameters() : NamedTensors{};
+}
+
+}  // namespace tandem

@@ -1,0 +1,67 @@
+#pragma once
+// The training loop: for each optimizer step, this rank's batches -> the
+// executor's forward/backward -> clip -> AdamW with the scheduled rate ->
+// metrics -> checkpoint. Resumes from the newest complete checkpoint.
+
+#include "engine/checkpoint/checkpoint_store.h"
+#include "engine/config/train_args.h"
+#include "engine/data/batch_order.h"
+#include "engine/metrics/metrics_log.h"
+#include "engine/train/lr_schedule.h"
+#include "engine/train/step_executor.h"
+#include "engine/train/training_setup.h"
+#include "engine/train/world.h"
+
+#include <torch/torch.h>
+
+namespace tandem {
+
+// Where this rank stands among data-parallel replicas: it reads slice
+// dp_rank of every global batch.
+struct ReplicaSlot {
+  int dp_rank = 0;
+  int dp_size = 1;
+};
+
+struct TrainOutcome {
+  int steps_done = 0;
+  bool stopped_early = false;  // SIGTERM: checkpoint written, run not finished
+  MetricRecord final_metrics;
+};
+
+class Trainer {
+ public:
+  Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor& executor, World& world, ReplicaSlot slot,
+          torch::Device device);
+
+  TrainOutcome train();
+  MetricRecord evaluate(int step);
+  // The final model: config.json and model.safetensors in model_dir (main rank).
+  void save_model();
+
+ private:
+  std::vector<Batch> step_batches(int step) const;
+  void save_checkpoint(int step, double train_loss_sum, int train_loss_steps, double runtime);
+  int resume();
+
+  const TrainArgs& args_;
+  const TrainingSetup& setup_;
+  StepExecutor& executor_;
+  World& world_;
+  ReplicaSlot slot_;
+  torch::Device device_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::vector<torch::Tensor> params_;
+  std::unique_ptr<BatchOrder> order_;
+  LrSchedule schedule_;
+  CheckpointStore store_;
+  MetricsLog log_;
+  int total_steps_ = 0;
+  int64_t tokens_per_step_ = 0;
+  // Restored from a checkpoint so a resumed run reports what the uninterrupted one would.
+  double resumed_loss_sum_ = 0;
+  int resumed_loss_steps_ = 0;
+  double resumed_runtime_ = 0;
+};
+
+}  // namespace tandem

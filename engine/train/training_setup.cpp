@@ -1,0 +1,73 @@
+#include "engine/train/training_setup.h"
+
+#include "engine/error.h"
+
+#include <filesystem>
+
+namespace tandem {
+namespace fs = std::filesystem;
+
+namespace {
+
+void check_positive(int value, const char* flag) {
+  if (value <= 0) throw UsageError(std::string("--") + flag + " must be positive, got " + std::to_string(value));
+}
+
+}  // namespace
+
+TrainingSetup prepare_training(const TrainArgs& args) {
+  check_positive(args.block_size, "block_size");
+  check_positive(args.per_device_train_batch_size, "per_device_train_batch_size");
+  check_positive(args.per_device_eval_batch_size, "per_device_eval_batch_size");
+  check_positive(args.gradient_accumulation_steps, "gradient_accumulation_steps");
+  if (args.max_steps <= 0 && args.epochs <= 0)
+    throw UsageError("--epochs must be positive when --max_steps is not set");
+  if (args.logging_steps <= 0) throw UsageError("--logging_steps must be positive");
+  if (args.fp16) throw UsageError("--fp16: float16 training is not supported; use --bf16 True on a GPU");
+
+  TrainingSetup setup;
+  setup.model = resolve_model_config(args.model_name_or_path);
+  if (!is_preset(args.model_name_or_path)) {
+    const auto weights = fs::path(args.model_name_or_path) / "model.safetensors";
+    if (fs::exists(weights)) setup.pretrained_weights = weights.string();
+  }
+  const Task model_task =
+      setup.model.family == ModelFamily::Gpt ? Task::LanguageModeling : Task::Classification;
+  if (args.task == "auto") setup.task = model_task;
+  else if (args.task == "lm") setup.task = Task::LanguageModeling;
+  else if (args.task == "classification") setup.task = Task::Classification;
+  else throw UsageError("--task: \"" + args.task + "\" is not one of lm, classification, auto");
+  if (setup.task != model_task)
+    throw UsageError("--task " + args.task + " does not fit model " + args.model_name_or_path + " (a " +
+                     (model_task == Task::LanguageModeling ? "decoder for lm" : "encoder for classification") + ")");
+  if (args.block_size > setup.model.max_position)
+    throw UsageError("--block_size " + std::to_string(args.block_size) + " exceeds max_position " +
+                     std::to_string(setup.model.max_position) + " of model " + args.model_name_or_path);
+  if (!args.do_train && setup.pretrained_weights.empty())
+    throw UsageError("--do_train False needs --model_name_or_path pointing at a trained model (a folder with "
+                     "config.json and model.safetensors)");
+
+  // The test channel is optional when it is only the local default folder.
+  const bool eval_wanted = args.do_eval && (args.was_set("test_dir") || fs::exists(args.test_dir));
+  if (setup.task == Task::LanguageModeling) {
+    if (args.do_train) setup.train = make_lm_dataset("train", args.training_dir, args.block_size, setup.model.vocab_size);
+    if (eval_wanted) setup.eval = make_lm_dataset("test", args.test_dir, args.block_size, setup.model.vocab_size);
+  } else {
+    auto& labels = setup.model.labels;
+    int& num_labels = setup.model.num_labels;
+    // A fresh model takes its labels from the training data; a trained one keeps its own.
+    if (setup.pretrained_weights.empty()) num_labels = 1;
+    if (args.do_train) setup.train = make_classification_dataset("train", args.training_dir, args.block_size, labels, num_labels);
+    if (eval_wanted) {
+      int eval_labels = num_labels;
+      setup.eval = make_classification_dataset("test", args.test_dir, args.block_size, labels, eval_labels);
+      if (eval_labels != num_labels)
+        throw RuntimeFailure("channel test: labels go up to " + std::to_string(eval_labels - 1) +
+                             " but the model has " + std::to_string(num_labels) + " labels");
+    }
+    setup.model.validate();
+  }
+  return setup;
+}
+
+}  // namespace tandem

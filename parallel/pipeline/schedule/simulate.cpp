@@ -1,0 +1,81 @@
+#include "parallel/pipeline/schedule/simulate.h"
+
+#include <algorithm>
+#include <map>
+
+namespace tandem::pipeline {
+
+namespace {
+
+double compute_cost(ActionKind kind, const Costs& costs) {
+  switch (kind) {
+    case ActionKind::Forward:
+      return costs.forward;
+    case ActionKind::Backward:
+      return costs.backward;
+    case ActionKind::BackwardInput:
+      return costs.backward_input;
+    case ActionKind::BackwardWeight:
+      return costs.backward_weight;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+SimulationResult simulate(const Schedule& schedule, const Costs& costs) {
+  const int ranks = static_cast<int>(schedule.size());
+  SimulationResult result;
+  result.busy.assign(ranks, 0);
+  result.peak_stashed.assign(ranks, 0);
+  std::vector<size_t> next(ranks, 0);   // index of each rank's next action
+  std::vector<double> clock(ranks, 0);  // each rank's time
+  std::vector<int> stashed(ranks, 0);
+  std::map<MessageKey, double> arrival;  // sent messages and when they can be received
+
+  // A rank's timing depends only on its own list and on when its messages
+  // arrive, so running each rank as far as it can, round after round, gives the
+  // same times in any rank order; a round in which nobody moves is a deadlock.
+  for (bool progressed = true; progressed;) {
+    progressed = false;
+    for (int rank = 0; rank < ranks; ++rank) {
+      while (next[rank] < schedule[rank].size()) {
+        const Action& action = schedule[rank][next[rank]];
+        const int stage = global_stage(action.chunk, rank, ranks);
+        const double start = clock[rank];
+        if (is_recv(action.kind)) {
+          auto sent = arrival.find(message_key(action, stage));
+          if (sent == arrival.end()) break;
+          clock[rank] = std::max(clock[rank], sent->second);
+        } else if (is_send(action.kind)) {
+          arrival[message_key(action, stage)] = clock[rank] + costs.p2p;
+        } else {
+          const double cost = compute_cost(action.kind, costs);
+          clock[rank] += cost;
+          result.busy[rank] += cost;
+          if (action.kind == ActionKind::Forward) ++stashed[rank];
+          if (action.kind == ActionKind::Backward || action.kind == ActionKind::BackwardWeight) --stashed[rank];
+          result.peak_stashed[rank] = std::max(result.peak_stashed[rank], stashed[rank]);
+        }
+        result.timeline.push_back(TimedAction{rank, action, start, clock[rank]});
+        ++next[rank];
+        progressed = true;
+      }
+    }
+  }
+
+  for (int rank = 0; rank < ranks; ++rank) {
+    if (next[rank] < schedule[rank].size()) {
+      result.deadlock += (result.deadlock.empty() ? "deadlock: " : "; ") + std::string("rank ") + std::to_string(rank) +
+                         " waits at action " + std::to_string(next[rank]) + " " + describe(schedule[rank][next[rank]]);
+    }
+  }
+  result.makespan = ranks ? *std::max_element(clock.begin(), clock.end()) : 0;
+  double total_busy = 0;
+  for (double busy : result.busy) total_busy += busy;
+  result.bubble_fraction = result.makespan > 0 ? 1 - total_busy / (ranks * result.makespan) : 0;
+  return result;
+}
+
+}  // namespace tandem::pipeline

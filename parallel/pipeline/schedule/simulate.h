@@ -1,0 +1,54 @@
+#pragma once
+// The simulator: runs every rank's list together with the semantics the
+// executor has — a Send is a buffered isend and never blocks; a Recv blocks
+// until the matching Send has run, and completes p2p time units after it — and
+// reports timing, bubble, activation memory, or the deadlock.
+
+#include <string>
+#include <vector>
+
+#include "parallel/pipeline/schedule/action.h"
+
+namespace tandem::pipeline {
+
+// Time of one action on one stage, in any unit (the Chrome trace reads it as µs).
+// ReduceGradients and OptimizerStep cost nothing here: they follow the pipeline
+// and are not part of its bubble.
+struct Costs {
+  double forward = 1;
+  double backward = 2;  // full backward
+  double backward_input = 1;
+  double backward_weight = 1;
+  double p2p = 0;  // from a Send to the earliest completion of its Recv
+};
+
+// One executed action. The executor records real ones; the simulator predicted ones.
+struct TimedAction {
+  int rank = 0;
+  Action action;
+  double start_us = 0;
+  double end_us = 0;  // a Recv spans its wait
+};
+
+struct SimulationResult {
+  std::vector<TimedAction> timeline;  // every executed action, each rank's in its order
+  std::vector<double> busy;           // compute time per rank
+  std::vector<int> peak_stashed;      // per rank: most forwards whose activations were alive at once
+  double makespan = 0;                // when the last rank finished
+  // Idle share of the whole step: 1 - sum(busy) / (ranks * makespan); the same
+  // definition as theoretical_bubble (bubble.h).
+  double bubble_fraction = 0;
+  // Empty when every list ran to its end. Otherwise "deadlock: " and one line
+  // per blocked rank naming the action it waits on; the other fields then cover
+  // what ran before.
+  std::string deadlock;
+
+  bool deadlocked() const { return !deadlock.empty(); }
+};
+
+// A Forward stashes its activations; the Backward (or, split, the BackwardWeight)
+// of the same stage and microbatch releases them. With virtual stages one
+// stashed forward is one chunk's activations.
+SimulationResult simulate(const Schedule& schedule, const Costs& costs = Costs{});
+
+}  // namespace tandem::pipeline

@@ -1,0 +1,22 @@
+#pragma once
+// The validator: the rules a schedule must obey for the executor to compute the
+// right gradients. It looks at the lists only (no timing); the simulator checks
+// that they also finish.
+
+#include "parallel/pipeline/schedule/action.h"
+#include "parallel/pipeline/schedule/schedule.h"
+
+namespace tandem::pipeline {
+
+// Checks, and throws RuntimeFailure naming the rank, the action index and the
+// problem for the first rule broken, e.g.
+//   rank 1, action 0 (RecvActivation(microbatch 0, chunk 0, from stage 0)): no matching SendActivation on rank 0
+// Rules: one list per pipeline rank; every (stage, microbatch) runs Forward once
+// and then either Backward once or BackwardInput then BackwardWeight once each,
+// on the rank that owns the stage; a Recv comes before the compute that
+// consumes it and a Send after the compute that produces it; every Send matches
+// exactly one Recv on the peer (same kind, microbatch and stages) and vice versa;
+// the lists end with ReduceGradients, OptimizerStep and hold them nowhere else.
+void validate(const Schedule& schedule, const ScheduleSpec& spec);
+
+}  // namespace tandem::pipeline

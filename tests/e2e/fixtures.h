@@ -1,0 +1,44 @@
+#pragma once
+// Small corpora written into a scratch directory, so tests need nothing but the binary.
+#include "tests/engine/temp_dir.h"
+
+#include <string>
+
+namespace tandem::e2e {
+
+// A few kilobytes of varied English text, deterministic.
+inline std::string tiny_corpus(int repeats) {
+  const char* lines[] = {"The quick brown fox jumps over the lazy dog.\n",
+                         "A journey of a thousand miles begins with a single step.\n",
+                         "To be or not to be, that is the question.\n",
+                         "All that glitters is not gold; all who wander are not lost.\n",
+                         "Simplicity is prerequisite for reliability.\n"};
+  std::string text;
+  for (int r = 0; r < repeats; ++r)
+    for (const char* l : lines) text += l;
+  return text;
+}
+
+inline void write_lm_channels(const TempDir& dir) {
+  dir.write("data/train/a.txt", tiny_corpus(20));
+  dir.write("data/train/b.txt", tiny_corpus(7));
+  dir.write("data/test/c.txt", tiny_corpus(3));
+}
+
+inline void write_classification_channels(const TempDir& dir) {
+  std::string train, test;
+  const char* pos[] = {"great", "wonderful", "excellent", "lovely", "superb"};
+  const char* neg[] = {"awful", "terrible", "horrible", "dreadful", "lousy"};
+  for (int i = 0; i < 40; ++i) {
+    train += std::string("{\"text\": \"a ") + pos[i % 5] + " day\", \"label\": \"positive\"}\n";
+    train += std::string("{\"text\": \"a ") + neg[i % 5] + " day\", \"label\": \"negative\"}\n";
+  }
+  for (int i = 0; i < 5; ++i) {
+    test += std::string("{\"text\": \"") + pos[i] + "\", \"label\": \"positive\"}\n";
+    test += std::string("{\"text\": \"") + neg[i] + "\", \"label\": \"negative\"}\n";
+  }
+  dir.write("data/train/d.jsonl", train);
+  dir.write("data/test/d.jsonl", test);
+}
+
+}  // namespace tandem::e2e

@@ -1,0 +1,196 @@
+// Every schedule over a table of (p, m, v): valid, deadlock-free under the
+// executor's send/recv semantics, with the bubble and activation memory the
+// literature gives — or refused with a message that says why.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "engine/error.h"
+#include "parallel/pipeline/schedule/bubble.h"
+#include "parallel/pipeline/schedule/schedule.h"
+#include "parallel/pipeline/schedule/simulate.h"
+#include "parallel/pipeline/schedule/validate.h"
+
+namespace tandem::pipeline {
+namespace {
+
+std::string name_of(const ScheduleSpec& spec) {
+  return spec.kind + " p=" + std::to_string(spec.stages_p) + " m=" + std::to_string(spec.microbatches_m) +
+         " v=" + std::to_string(spec.virtual_stages_v);
+}
+
+class EverySchedule : public testing::TestWithParam<ScheduleSpec> {};
+
+TEST_P(EverySchedule, IsValidDeadlockFreeAndHasTheBubbleOfItsFormula) {
+  const ScheduleSpec spec = GetParam();
+  const Schedule schedule = build_schedule(spec);
+  validate(schedule, spec);
+  const SimulationResult result = simulate(schedule);  // F=1, B=2 (b=1, w=1)
+  ASSERT_FALSE(result.deadlocked()) << result.deadlock;
+  const double theory = theoretical_bubble(spec);
+  if (spec.kind == "zb_h1" && spec.microbatches_m < spec.stages_p) {
+    EXPECT_GE(result.bubble_fraction, theory - 1e-12);  // the formula needs m >= p
+  } else {
+    EXPECT_NEAR(result.bubble_fraction, theory, 1e-12);
+  }
+}
+
+std::vector<ScheduleSpec> schedule_table() {
+  std::vector<ScheduleSpec> specs;
+  const std::vector<std::pair<int, int>> pm = {{1, 1}, {1, 4}, {2, 1}, {2, 4}, {2, 5}, {3, 7},
+                                               {4, 2}, {4, 4}, {4, 6}, {4, 8}, {8, 3}, {8, 16}};
+  for (const std::string kind : {"simple", "interleaved", "zb_h1"}) {
+    for (const auto& [p, m] : pm) specs.push_back({kind, p, m, 1});
+  }
+  for (const auto& [p, m, v] : std::vector<std::tuple<int, int, int>>{{2, 2, 2},
+                                                                      {2, 4, 2},
+                                                                      {2, 3, 3},
+                                                                      {4, 4, 2},
+                                                                      {4, 8, 2},
+                                                                      {4, 8, 4},
+                                                                      {4, 6, 2},
+                                                                      {4, 9, 2},
+                                                                      {3, 7, 3},
+                                                                      {8, 16, 2},
+                                                                      {8, 12, 3}}) {
+    specs.push_back({"interleaved_virtual", p, m, v});
+  }
+  return specs;
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, EverySchedule, testing::ValuesIn(schedule_table()),
+                         [](const testing::TestParamInfo<ScheduleSpec>& info) {
+                           std::string name = name_of(info.param);
+                           std::replace_if(
+                               name.begin(), name.end(), [](char c) { return !std::isalnum(c); }, '_');
+                           return name;
+                         });
+
+TEST(ScheduleTable, RefusedSpecsSayWhy) {
+  const std::vector<std::pair<ScheduleSpec, std::string>> refused = {
+      {{"interleaved_virtual", 4, 3, 2},
+       "needs microbatches >= partitions (partitions=4, microbatches=3, virtual_stages=2)"},
+      {{"interleaved_virtual", 8, 4, 2},
+       "needs microbatches >= partitions (partitions=8, microbatches=4, virtual_stages=2)"},
+      {{"interleaved_virtual", 1, 4, 2}, "needs partitions >= 2 (partitions=1, microbatches=4, virtual_stages=2)"},
+      {{"zb_h1", 4, 8, 2}, "virtual_stages=2 needs pipeline=interleaved_virtual"},
+  };
+  for (const auto& [spec, message] : refused) {
+    try {
+      build_schedule(spec);
+      ADD_FAILURE() << name_of(spec) << " was not refused";
+    } catch (const UsageError& error) {
+      EXPECT_NE(std::string(error.what()).find(message), std::string::npos) << error.what();
+    }
+  }
+}
+
+// Megatron requires m % p == 0; floor(m/p) groups as even as possible keep the
+// schedule deadlock-free and on the formula, with rank 0's stash bounded by
+// Megatron's expression for the widest group g.
+TEST(InterleavedVirtual, AnyMicrobatchCountFromPartitionsUp) {
+  for (int p = 2; p <= 6; ++p) {
+    for (int v = 2; v <= 4; ++v) {
+      for (int m = p; m <= 3 * p + 1; ++m) {
+        const ScheduleSpec spec{"interleaved_virtual", p, m, v};
+        const Schedule schedule = build_schedule(spec);
+        validate(schedule, spec);
+        const SimulationResult result = simulate(schedule);
+        ASSERT_FALSE(result.deadlocked()) << name_of(spec) << ": " << result.deadlock;
+        EXPECT_NEAR(result.bubble_fraction, theoretical_bubble(spec), 1e-12) << name_of(spec);
+        const int widest = (m + m / p - 1) / (m / p);
+        EXPECT_LE(result.peak_stashed[0], std::min(2 * (p - 1) + (v - 1) * widest + 1, m * v)) << name_of(spec);
+        if (m % p == 0) {
+          EXPECT_EQ(widest, p);
+        }
+      }
+    }
+  }
+}
+
+TEST(PeakStash, GpipeHoldsEveryMicrobatch) {
+  for (int m : {1, 3, 8}) {
+    const auto peaks = simulate(build_schedule({"simple", 4, m})).peak_stashed;
+    EXPECT_EQ(peaks, std::vector<int>(4, m));
+  }
+}
+
+TEST(PeakStash, OneForwardOneBackwardHoldsPMinusRank) {
+  for (int m : {1, 2, 4, 8}) {
+    const auto peaks = simulate(build_schedule({"interleaved", 4, m})).peak_stashed;
+    for (int r = 0; r < 4; ++r) EXPECT_EQ(peaks[r], std::min(4 - r, m)) << "m=" << m << " rank " << r;
+  }
+}
+
+TEST(PeakStash, ZeroBubbleH1NeverExceedsOneForwardOneBackward) {
+  for (int m : {2, 4, 8, 16}) {
+    const auto peaks = simulate(build_schedule({"zb_h1", 4, m})).peak_stashed;
+    EXPECT_EQ(peaks, std::vector<int>(4, std::min(4, m))) << "m=" << m;
+  }
+}
+
+TEST(Bubble, FormulasAsFractionOfTheStep) {
+  EXPECT_DOUBLE_EQ(theoretical_bubble({"simple", 4, 8}), 3.0 / 11);
+  EXPECT_DOUBLE_EQ(theoretical_bubble({"interleaved", 4, 8}), 3.0 / 11);
+  EXPECT_DOUBLE_EQ(theoretical_bubble({"interleaved_virtual", 4, 8, 2}), 3.0 / 19);
+  EXPECT_DOUBLE_EQ(theoretical_bubble({"zb_h1", 4, 8}), 3.0 / 27);
+  // parallelism-anchors.md §1.1 worked example, relative to ideal: 37.5 %, 18.75 %, 12.5 %.
+  auto relative = [](double fraction) { return fraction / (1 - fraction); };
+  EXPECT_DOUBLE_EQ(relative(theoretical_bubble({"interleaved", 4, 8})), 0.375);
+  EXPECT_DOUBLE_EQ(relative(theoretical_bubble({"interleaved_virtual", 4, 8, 2})), 0.1875);
+  EXPECT_DOUBLE_EQ(relative(theoretical_bubble({"zb_h1", 4, 8})), 0.125);
+}
+
+TEST(Simulator, MakespanAndBusyTimeFromCosts) {
+  const SimulationResult result = simulate(build_schedule({"interleaved", 4, 8}));
+  EXPECT_DOUBLE_EQ(result.makespan, (8 + 4 - 1) * 3.0);  // (m + p - 1)(F + B)
+  EXPECT_EQ(result.busy, std::vector<double>(4, 8 * 3.0));
+  EXPECT_DOUBLE_EQ(simulate(build_schedule({"zb_h1", 4, 8})).makespan, 3 * 8 + 4 - 1.0);
+}
+
+TEST(Simulator, ReceiveCompletesP2pAfterTheSend) {
+  // p=2, m=1: F on rank 0 [0,1), arrives 1.5; F on rank 1 [1.5,2.5), B [2.5,4.5),
+  // gradient arrives 5; B on rank 0 [5,7).
+  Costs costs;
+  costs.p2p = 0.5;
+  const SimulationResult result = simulate(build_schedule({"simple", 2, 1}), costs);
+  EXPECT_DOUBLE_EQ(result.makespan, 7);
+  EXPECT_NEAR(result.bubble_fraction, 1 - 6.0 / 14, 1e-12);
+  const auto wait = std::find_if(result.timeline.begin(), result.timeline.end(), [](const TimedAction& timed) {
+    return timed.action.kind == ActionKind::RecvGradient;
+  });
+  ASSERT_NE(wait, result.timeline.end());
+  EXPECT_EQ(wait->rank, 0);
+  EXPECT_DOUBLE_EQ(wait->start_us, 1);  // waits from the end of its Forward
+  EXPECT_DOUBLE_EQ(wait->end_us, 5);
+}
+
+TEST(Simulator, ReportsADeadlockNamingTheBlockedRank) {
+  // Rank 0 never sends its activation: rank 1 waits forever.
+  using K = ActionKind;
+  const Schedule broken = {
+      {{K::Forward, 0, 0, -1}, {K::Backward, 0, 0, -1}, {K::ReduceGradients, -1, 0, -1}, {K::OptimizerStep, -1, 0, -1}},
+      {{K::RecvActivation, 0, 0, 0},
+       {K::Forward, 0, 0, -1},
+       {K::Backward, 0, 0, -1},
+       {K::ReduceGradients, -1, 0, -1},
+       {K::OptimizerStep, -1, 0, -1}}};
+  const SimulationResult result = simulate(broken);
+  EXPECT_EQ(result.deadlock, "deadlock: rank 1 waits at action 0 RecvActivation(microbatch 0, chunk 0, from stage 0)");
+}
+
+TEST(Simulator, ReportsEveryRankInACycle) {
+  // Both ranks receive before they send: each waits on the other.
+  Schedule schedule = build_schedule({"simple", 2, 1});
+  std::swap(schedule[0][0], schedule[0][2]);  // rank 0: RecvGradient before Forward
+  const SimulationResult result = simulate(schedule);
+  EXPECT_EQ(result.deadlock,
+            "deadlock: rank 0 waits at action 0 RecvGradient(microbatch 0, chunk 0, from stage 1); "
+            "rank 1 waits at action 0 RecvActivation(microbatch 0, chunk 0, from stage 0)");
+}
+
+}  // namespace
+}  // namespace tandem::pipeline
