@@ -23,8 +23,16 @@ endif()
 
 set(TANDEM_HAVE_NCCL OFF)
 if(TANDEM_HAVE_CUDA AND NOT TANDEM_NCCL STREQUAL "OFF")
-  find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/include)
-  find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/lib/x86_64-linux-gnu)
+  # NCCL comes with the CUDA toolkit (this machine), as a system package, or in
+  # the PyTorch wheel's venv as nvidia/nccl with only libnccl.so.2 (GPU machine).
+  set(_tandem_nccl_roots ${NCCL_ROOT} $ENV{NCCL_ROOT})
+  if(Torch_DIR)
+    list(APPEND _tandem_nccl_roots "${Torch_DIR}/../../../../nvidia/nccl")
+  endif()
+  find_path(NCCL_INCLUDE_DIR nccl.h
+    HINTS ${_tandem_nccl_roots} ${CUDAToolkit_INCLUDE_DIRS} /usr/include PATH_SUFFIXES include)
+  find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2
+    HINTS ${_tandem_nccl_roots} ${CUDAToolkit_LIBRARY_DIR} /usr/lib/x86_64-linux-gnu PATH_SUFFIXES lib lib64)
   if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
     set(TANDEM_HAVE_NCCL ON)
   elseif(TANDEM_NCCL STREQUAL "ON")

@@ -3,10 +3,10 @@
 
 #include "engine/error.h"
 #include "launcher/commands/commands.h"
+#include "parallel/comm/runtime.h"
 
 #include <c10/util/Exception.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -30,6 +30,12 @@ const std::map<std::string, Subcommand>& subcommands() {
   return table;
 }
 
+std::string command_names() {
+  std::string names;
+  for (const auto& [name, cmd] : subcommands()) names += (names.empty() ? "" : ", ") + name;
+  return names;
+}
+
 void print_usage() {
   std::cout << "usage: tandem <command> [--key value]...\n\ncommands:\n";
   for (const auto& [name, cmd] : subcommands()) std::cout << "  " << name << "  " << cmd.summary << "\n";
@@ -39,15 +45,30 @@ void print_usage() {
 // SageMaker reports the first 1024 characters of <output dir>/failure as the
 // job's FailureReason; the toolkit does not overwrite a file we wrote first.
 // SM_OUTPUT_DIR points there in a container and in `tandem launch` job folders.
-void report_failure(const std::string& message) {
-  std::cerr << "tandem: error: " << message << std::endl;
+void write_failure_file(const std::string& message) {
   const char* sm_output = std::getenv("SM_OUTPUT_DIR");
   const std::string dir = sm_output && *sm_output ? sm_output : "/opt/ml/output";
   std::error_code ec;
-  if (std::filesystem::is_directory(dir, ec)) {
-    std::ofstream out(dir + "/failure");
-    out << message << "\n";
+  if (std::filesystem::is_directory(dir, ec)) std::ofstream(dir + "/failure") << message << "\n";
+}
+
+// One process: print, record, return the code. Several: a usage error comes
+// from the same arguments and files on every rank, so rank 0 alone prints it
+// and all ranks leave together; any other failure may be this rank's alone
+// while the others wait in a collective, so it ends the whole job at once.
+int fail(const std::string& message, int code, bool same_on_every_rank) {
+  using namespace tandem;
+  const bool many = comm::initialized() && comm::process_info().world_size > 1;
+  if (many && !same_on_every_rank) {
+    write_failure_file(comm::process_label() + ": " + message);
+    comm::abort_job(message);
   }
+  if (!many || comm::process_info().world_rank == 0) {
+    std::cerr << "tandem: error: " << message << std::endl;
+    write_failure_file(message);
+  }
+  if (comm::initialized()) comm::finalize();
+  return code;
 }
 
 }  // namespace
@@ -59,23 +80,17 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   auto it = subcommands().find(args[0]);
-  if (it == subcommands().end()) {
-    report_failure("unknown command \"" + args[0] + "\" (expected one of: train)");
-    return 2;
-  }
+  if (it == subcommands().end())
+    return fail("unknown command \"" + args[0] + "\" (expected one of: " + command_names() + ")", 2, true);
   try {
     return it->second.run(std::vector<std::string>(args.begin() + 1, args.end()));
   } catch (const tandem::UsageError& e) {
-    report_failure(e.what());
-    return 2;
+    return fail(e.what(), 2, true);
   } catch (const tandem::RuntimeFailure& e) {
-    report_failure(e.what());
-    return 1;
+    return fail(e.what(), 1, false);
   } catch (const c10::Error& e) {
-    report_failure(std::string("libtorch: ") + e.what_without_backtrace());
-    return 1;
+    return fail(std::string("libtorch: ") + e.what_without_backtrace(), 1, false);
   } catch (const std::exception& e) {
-    report_failure(e.what());
-    return 1;
+    return fail(e.what(), 1, false);
   }
 }

@@ -62,7 +62,6 @@ struct TrainArgs {
 };
 
 using Environment = std::map<std::string, std::string>;
-Environment process_environment();
 
 // Parses `--key value` pairs (SageMaker's form: every flag has a value,
 // booleans as True/False). Throws UsageError naming the flag.

@@ -10,8 +10,6 @@
 #include <functional>
 #include <sstream>
 
-extern char** environ;
-
 namespace tandem {
 namespace {
 
@@ -171,16 +169,6 @@ const char* type_name(FlagType t) {
 
 bool TrainArgs::was_set(const std::string& name) const {
   return std::find(explicitly_set.begin(), explicitly_set.end(), name) != explicitly_set.end();
-}
-
-Environment process_environment() {
-  Environment env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv(*e);
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  return env;
 }
 
 bool parse_bool(const std::string& flag, const std::string& value) {

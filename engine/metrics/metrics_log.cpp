@@ -37,7 +37,7 @@ void MetricsLog::record(const std::string& title, int step, const MetricRecord& 
   j["step"] = step;
   std::string text = "***** " + title + " metrics (step " + std::to_string(step) + ") *****\n";
   for (const auto& [name, value] : metrics) {
-    j[name] = value;
+    if (name != "step") j[name] = value;  // "step" stays the integer set above
     text += "  " + name + " = " + plain_decimal(value) + "\n";
   }
   std::cout << text << std::flush;

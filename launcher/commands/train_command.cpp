@@ -1,6 +1,7 @@
 // tandem train: the path of one run, top to bottom.
-//   hyperparameters -> setup (model shape, task, data) -> model -> executor
-//   -> trainer (steps, eval, checkpoints) -> final model.
+//   hyperparameters and distribution -> processes (MPI) -> setup (model shape,
+//   task, data) -> model -> executor (one replica, data parallel) -> trainer
+//   (steps, eval, checkpoints) -> final model.
 
 #include "engine/checkpoint/safetensors.h"
 #include "engine/config/train_args.h"
@@ -11,6 +12,13 @@
 #include "engine/train/trainer.h"
 #include "engine/train/training_setup.h"
 #include "launcher/commands/commands.h"
+#include "launcher/commands/run_distribution.h"
+#include "launcher/env/env.h"
+#include "parallel/comm/backend.h"
+#include "parallel/comm/consistency.h"
+#include "parallel/comm/runtime.h"
+#include "parallel/ddp/gradient_reducer.h"
+#include "parallel/world/comm_world.h"
 
 #include <iostream>
 
@@ -27,39 +35,76 @@ torch::Device pick_device(const std::string& wanted, int local_rank) {
   throw UsageError("--device: \"" + wanted + "\" is not one of auto, cpu, cuda");
 }
 
+// Everything that must be identical on every rank, as text: ranks launched
+// with different arguments or models fail at start instead of hanging later.
+std::string run_fingerprint(const std::vector<std::string>& argv, const ModelConfig& model) {
+  std::string s = config_to_hf_json(model).dump();
+  for (const auto& a : argv) s += " " + a;
+  return s;
+}
+
 }  // namespace
 
 int train(const std::vector<std::string>& argv) {
-  const Environment env = process_environment();
+  const launcher::Env env = launcher::Env::from_process();
   for (const auto& a : argv)
     if (a == "--help" || a == "-h") {
-      std::cout << train_help(env);
+      std::cout << train_help(env.vars());
       return 0;
     }
-  const TrainArgs args = parse_train_args(argv, env);
+  const TrainArgs args = parse_train_args(argv, env.vars());
+  const launcher::Distribution distribution = resolve_distribution(args, env);
   if (args.num_threads > 0) torch::set_num_threads(args.num_threads);
   install_stop_handler();
 
+  comm::init();
+  const comm::ProcessInfo& process = comm::process_info();
+  parallel::CommWorld world(comm::world());
+  if (distribution.strategy == launcher::Distribution::Strategy::ModelParallel)
+    throw UsageError("model parallelism (partitions) is not available in this build yet");
+
   TrainingSetup setup = prepare_training(args);
-  const torch::Device device = pick_device(args.device, 0);
+  comm::check_same_across_ranks(comm::world(), "training configuration (arguments and model)",
+                                run_fingerprint(argv, setup.model));
+  const torch::Device device = pick_device(args.device, process.local_rank);
   if (args.bf16 && !device.is_cuda()) throw UsageError("--bf16 True needs a CUDA device; this run is on the CPU");
 
-  SingleProcessWorld world;
   TransformerModel model = TransformerModel::build(setup.model, static_cast<uint64_t>(args.seed));
   if (!setup.pretrained_weights.empty())
     copy_into_parameters(load_safetensors(setup.pretrained_weights), model.named_parameters(), setup.pretrained_weights);
   model.to(device);
-  ReplicaExecutor executor(model, world, /*sync=*/nullptr);
+  // Dropout masks differ between replicas, as they would between the
+  // examples of one large batch.
+  torch::manual_seed(static_cast<uint64_t>(args.seed) + 1 + process.world_rank);
 
-  Trainer trainer(args, setup, executor, world, ReplicaSlot{0, 1}, device);
+  // Data parallel over every process (the default under mpirun, and SMDDP).
+  std::unique_ptr<comm::Communicator> gradient_group;
+  std::unique_ptr<ddp::GradientReducer> reducer;
+  if (process.world_size > 1) {
+    gradient_group = comm::make_communicator(comm::parse_backend(args.comm_backend),
+                                             device.is_cuda() ? comm::Memory::Cuda : comm::Memory::Host);
+    reducer = std::make_unique<ddp::GradientReducer>(
+        model.parameters(), *gradient_group,
+        ddp::ReducerOptions{static_cast<int64_t>(args.first_bucket_mb * (1 << 20)),
+                            static_cast<int64_t>(args.bucket_cap_mb) << 20});
+  }
+  ReplicaExecutor executor(model, world, reducer.get());
+
+  Trainer trainer(args, setup, executor, world, ReplicaSlot{process.world_rank, process.world_size}, device);
   int steps_done = 0;
+  bool stopped = false;
   if (args.do_train) {
     const TrainOutcome outcome = trainer.train();
-    if (outcome.stopped_early) return 0;
+    stopped = outcome.stopped_early;
     steps_done = outcome.steps_done;
   }
-  if (args.do_eval) trainer.evaluate(steps_done);
-  if (args.do_train) trainer.save_model();
+  if (!stopped) {
+    if (args.do_eval) trainer.evaluate(steps_done);
+    if (args.do_train) trainer.save_model();
+  }
+  reducer.reset();
+  gradient_group.reset();
+  comm::finalize();
   return 0;
 }
 

@@ -64,6 +64,18 @@ inline RunResult run_mpi(int np, const std::vector<std::string>& args, const std
   return run_command(argv, scratch, env);
 }
 
+// Sets --flag's value in an argument list, appending the pair if absent.
+inline std::vector<std::string> with_flag(std::vector<std::string> args, const std::string& flag, const std::string& value) {
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == flag) {
+      args[i + 1] = value;
+      return args;
+    }
+  args.push_back(flag);
+  args.push_back(value);
+  return args;
+}
+
 inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
   std::vector<nlohmann::json> records;
   std::ifstream in(path);

@@ -1,0 +1,61 @@
+// Single-process training throughput of the engine: the GPT forward, backward
+// and AdamW step on a random byte batch, timed per step. Prints one JSON line
+// (median tokens/s); benchmarks/compare_single_process.sh runs it beside the
+// PyTorch peer (peer/torch_gpt_throughput.py) with the same shape and threads.
+
+#include "engine/model/transformer_model.h"
+#include "engine/train/optimizer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+int flag(int argc, char** argv, const std::string& name, int fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == "--" + name) return std::atoi(argv[i + 1]);
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int layers = flag(argc, argv, "layers", 4), d = flag(argc, argv, "d", 256), heads = flag(argc, argv, "heads", 4);
+  const int T = flag(argc, argv, "T", 256), B = flag(argc, argv, "batch", 8);
+  const int steps = flag(argc, argv, "steps", 20), warmup = flag(argc, argv, "warmup", 3);
+  const int threads = flag(argc, argv, "threads", 1);
+  torch::set_num_threads(threads);
+
+  tandem::ModelConfig c = tandem::preset_config("gpt-tiny");
+  c.name = "bench";
+  c.n_layer = layers;
+  c.n_head = heads;
+  c.d_model = d;
+  c.d_ff = 4 * d;
+  c.max_position = T;
+  auto model = tandem::TransformerModel::build(c, 0);
+  auto opt = tandem::make_adamw(model.named_parameters(), {3e-4, 0.9, 0.999, 1e-8, 0.0});
+  auto ids = torch::randint(0, 256, {B, T + 1}, torch::kLong);
+  auto x = ids.slice(1, 0, T), y = ids.slice(1, 1, T + 1).contiguous();
+
+  std::vector<double> seconds;
+  for (int s = 0; s < warmup + steps; ++s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    opt->zero_grad();
+    auto loss = tandem::model_loss(c.family, model.forward(x, tandem::BatchContext{x, {}}), y);
+    loss.backward();
+    opt->step();
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (s >= warmup) seconds.push_back(dt);
+  }
+  std::sort(seconds.begin(), seconds.end());
+  const double median = seconds[seconds.size() / 2];
+  std::printf("{\"impl\": \"tandem\", \"layers\": %d, \"d\": %d, \"T\": %d, \"batch\": %d, \"threads\": %d, "
+              "\"median_step_s\": %.6f, \"tokens_per_second\": %.1f}\n",
+              layers, d, T, B, threads, median, B * T / median);
+  return 0;
+}

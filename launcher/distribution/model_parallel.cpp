@@ -1,0 +1,270 @@
+#include "launcher/distribution/model_parallel.h"
+
+#include <cstdlib>
+#include <vector>
+
+#include "engine/error.h"
+#include "parallel/topology/placement.h"
+
+namespace tandem::launcher {
+namespace {
+
+enum class Kind { Int, Bool, Number, String };
+
+struct ParamSpec {
+  const char* key;
+  Kind kind;
+  double min;              // lower bound for Int and Number
+  const char* only_value;  // non-null: the one value (JSON) tandem supports yet
+};
+
+// Every key SMP v1 documents or its SDK validates, then tandem's own keys; this
+// order is the "expected one of" list in errors. Keys marked inert change
+// nothing in tandem because the feature they tune is off (tp = 1, no sharded
+// data parallelism, no activation offloading, no tracing).
+constexpr ParamSpec kParams[] = {
+    {"partitions", Kind::Int, 1, nullptr},
+    {"pipeline_parallel_degree", Kind::Int, 1, nullptr},
+    {"microbatches", Kind::Int, 1, nullptr},
+    {"pipeline", Kind::String, 0, nullptr},
+    {"optimize", Kind::String, 0, nullptr},
+    {"placement_strategy", Kind::String, 0, nullptr},
+    {"auto_partition", Kind::Bool, 0, nullptr},
+    {"default_partition", Kind::Int, 0, nullptr},
+    {"contiguous", Kind::Bool, 0, nullptr},
+    {"horovod", Kind::Bool, 0, nullptr},
+    {"memory_weight", Kind::Number, 0, nullptr},
+    {"ddp", Kind::Bool, 0, nullptr},
+    {"ddp_port", Kind::Int, 0, nullptr},
+    {"ddp_dist_backend", Kind::String, 0, nullptr},
+    {"active_microbatches", Kind::Int, 1, nullptr},
+    {"deterministic_server", Kind::Bool, 0, nullptr},
+    {"offload_activations", Kind::Bool, 0, "false"},
+    {"activation_loading_horizon", Kind::Int, 1, nullptr},  // inert
+    {"tensor_parallel_degree", Kind::Int, 1, "1"},
+    {"fp16", Kind::Bool, 0, "false"},
+    {"fp16_params", Kind::Bool, 0, "false"},
+    {"bf16", Kind::Bool, 0, "false"},
+    {"shard_optimizer_state", Kind::Bool, 0, "false"},
+    {"prescaled_batch", Kind::Bool, 0, nullptr},  // inert
+    {"skip_tracing", Kind::Bool, 0, nullptr},     // inert
+    {"sharded_data_parallel_degree", Kind::Int, 1, "1"},
+    {"sdp_reduce_bucket_size", Kind::Number, 0, nullptr},           // inert
+    {"sdp_param_persistence_threshold", Kind::Number, 0, nullptr},  // inert
+    {"sdp_max_live_parameters", Kind::Number, 0, nullptr},          // inert
+    {"sdp_hierarchical_allgather", Kind::Bool, 0, nullptr},         // inert
+    {"sdp_gradient_clipping", Kind::Number, 0, nullptr},            // inert
+    {"load_partition", Kind::Bool, 0, "false"},
+    {"partition_file", Kind::String, 0, nullptr},  // inert: only read with load_partition
+    {"virtual_stages", Kind::Int, 1, nullptr},
+    {"zero_bubble", Kind::Bool, 0, nullptr},
+};
+
+const ParamSpec* find_spec(const std::string& key) {
+  for (const auto& spec : kParams) {
+    if (key == spec.key) return &spec;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> accepted_keys() {
+  std::vector<std::string> keys;
+  for (const auto& spec : kParams) keys.emplace_back(spec.key);
+  return keys;
+}
+
+void check_value(const ParamSpec& spec, const nlohmann::json& value, const JsonPlace& place) {
+  switch (spec.kind) {
+    case Kind::Int:
+      read_int(value, place, static_cast<int>(spec.min));
+      break;
+    case Kind::Bool:
+      read_bool(value, place);
+      break;
+    case Kind::Number:
+      if (read_number(value, place) < spec.min) {
+        place.fail("expected a number >= " + describe_json(spec.min) + ", got " + describe_json(value));
+      }
+      break;
+    case Kind::String:
+      read_string(value, place);
+      break;
+  }
+  if (spec.only_value != nullptr && value != nlohmann::json::parse(spec.only_value)) {
+    place.fail(describe_json(value) + " is not supported yet (tandem supports only " + spec.only_value + ")");
+  }
+}
+
+std::string read_choice(const nlohmann::json& value, const JsonPlace& place, const std::vector<std::string>& choices) {
+  const std::string text = read_string(value, place);
+  std::string list;
+  for (const auto& choice : choices) {
+    if (text == choice) return text;
+    list += (list.empty() ? "\"" : ", \"") + choice + "\"";
+  }
+  place.fail("expected one of " + list + ", got " + describe_json(value));
+}
+
+// The topology owns the meaning of placement strategies; checking with its
+// parser here reports a bad value before any process starts.
+std::string read_placement(const nlohmann::json& value, const JsonPlace& place) {
+  const std::string text = read_string(value, place);
+  try {
+    parallel::parse_placement(text);
+  } catch (const UsageError& e) {
+    place.fail(e.what());
+  }
+  return text;
+}
+
+}  // namespace
+
+ModelParallelParams parse_model_parallel(const nlohmann::json& parameters, const JsonPlace& place) {
+  expect_object(parameters, place);
+  reject_unknown_keys(parameters, accepted_keys(), place);
+  for (const auto& item : parameters.items()) check_value(*find_spec(item.key()), item.value(), place.at(item.key()));
+
+  const auto given = [&](const char* key) { return parameters.contains(key); };
+  const auto at = [&](const char* key) { return place.at(key); };
+  ModelParallelParams mp;
+  mp.given = parameters;
+
+  if (given("partitions") && given("pipeline_parallel_degree") &&
+      parameters["partitions"] != parameters["pipeline_parallel_degree"]) {
+    at("pipeline_parallel_degree")
+        .fail("is an alias of partitions; give one of them (got partitions " + describe_json(parameters["partitions"]) +
+              " and pipeline_parallel_degree " + describe_json(parameters["pipeline_parallel_degree"]) + ")");
+  }
+  if (given("partitions")) {
+    mp.partitions = parameters["partitions"].get<int>();
+  } else if (given("pipeline_parallel_degree")) {
+    mp.partitions = parameters["pipeline_parallel_degree"].get<int>();
+  } else {
+    at("partitions").fail("required (the number of pipeline stages; alias pipeline_parallel_degree)");
+  }
+
+  if (given("microbatches")) mp.microbatches = parameters["microbatches"].get<int>();
+  if (given("pipeline")) mp.pipeline = read_choice(parameters["pipeline"], at("pipeline"), {"interleaved", "simple"});
+  if (given("optimize")) mp.optimize = read_choice(parameters["optimize"], at("optimize"), {"memory", "speed"});
+  if (given("placement_strategy")) {
+    mp.placement_strategy = read_placement(parameters["placement_strategy"], at("placement_strategy"));
+  }
+
+  mp.memory_weight = mp.optimize == "speed" ? 0.2 : 0.8;
+  if (given("memory_weight")) {
+    mp.memory_weight = parameters["memory_weight"].get<double>();
+    if (mp.memory_weight > 1.0) {
+      at("memory_weight").fail("expected a number in [0, 1], got " + describe_json(parameters["memory_weight"]));
+    }
+  }
+
+  if (given("ddp")) mp.ddp = parameters["ddp"].get<bool>();
+  if (given("horovod")) mp.horovod = parameters["horovod"].get<bool>();
+  if (mp.ddp && mp.horovod) at("horovod").fail("ddp and horovod cannot both be True");
+  if (given("ddp_port")) {
+    if (!mp.ddp) at("ddp_port").fail("needs ddp True");
+    mp.ddp_port = parameters["ddp_port"].get<int>();
+  }
+  if (given("ddp_dist_backend")) {
+    if (!mp.ddp) at("ddp_dist_backend").fail("needs ddp True");
+    mp.ddp_dist_backend = read_choice(parameters["ddp_dist_backend"], at("ddp_dist_backend"), {"auto", "nccl"});
+  }
+
+  mp.active_microbatches = given("active_microbatches") ? parameters["active_microbatches"].get<int>() : mp.partitions + 2;
+
+  if (given("auto_partition")) mp.auto_partition = parameters["auto_partition"].get<bool>();
+  if (!mp.auto_partition && !given("default_partition")) {
+    at("default_partition").fail("required when auto_partition is False");
+  }
+  if (given("default_partition")) {
+    mp.default_partition = parameters["default_partition"].get<int>();
+    if (mp.default_partition >= mp.partitions) {
+      at("default_partition")
+          .fail("expected a partition index below partitions " + std::to_string(mp.partitions) + ", got " +
+                std::to_string(mp.default_partition));
+    }
+  }
+  if (given("contiguous")) mp.contiguous = parameters["contiguous"].get<bool>();
+  if (given("deterministic_server")) mp.deterministic_server = parameters["deterministic_server"].get<bool>();
+
+  if (given("virtual_stages")) mp.virtual_stages = parameters["virtual_stages"].get<int>();
+  // Virtual stages interleave model chunks inside the one-forward-one-backward
+  // schedule; the all-forward "simple" schedule has no such form.
+  if (mp.virtual_stages > 1 && mp.pipeline != "interleaved") {
+    at("virtual_stages").fail("> 1 needs pipeline \"interleaved\", got \"" + mp.pipeline + "\"");
+  }
+  if (given("zero_bubble") && parameters["zero_bubble"].get<bool>()) {
+    // ZB-H1 is a variant of the one-forward-one-backward schedule with one
+    // model chunk per rank.
+    if (mp.pipeline != "interleaved") at("zero_bubble").fail("needs pipeline \"interleaved\", got \"" + mp.pipeline + "\"");
+    if (mp.virtual_stages != 1) {
+      at("zero_bubble").fail("needs virtual_stages 1, got " + std::to_string(mp.virtual_stages));
+    }
+    mp.schedule_variant = "zb_h1";
+  }
+  return mp;
+}
+
+nlohmann::json mp_parameters_arg_to_json(const std::string& text) {
+  const JsonPlace place{"--mp_parameters", ""};
+  nlohmann::json parameters = nlohmann::json::object();
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string pair = text.substr(start, end - start);
+    start = end + 1;
+    const auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      place.fail("expected key=value pairs separated by ',', got \"" + pair + "\"");
+    }
+    const std::string key = pair.substr(0, eq);
+    const std::string value = pair.substr(eq + 1);
+    if (parameters.contains(key)) place.at(key).fail("given twice");
+    const ParamSpec* spec = find_spec(key);
+    // Unknown keys stay strings; parse_model_parallel names them with the list.
+    const Kind kind = spec == nullptr ? Kind::String : spec->kind;
+    const auto bad = [&](const char* expected) { place.at(key).fail(std::string("expected ") + expected + ", got \"" + value + "\""); };
+    char* rest = nullptr;
+    switch (kind) {
+      case Kind::Int: {
+        const long long number = std::strtoll(value.c_str(), &rest, 10);
+        if (value.empty() || *rest != '\0') bad("an integer");
+        parameters[key] = number;
+        break;
+      }
+      case Kind::Bool:
+        if (value == "True" || value == "true") {
+          parameters[key] = true;
+        } else if (value == "False" || value == "false") {
+          parameters[key] = false;
+        } else {
+          bad("True or False");
+        }
+        break;
+      case Kind::Number: {
+        const double number = std::strtod(value.c_str(), &rest);
+        if (value.empty() || *rest != '\0') bad("a number");
+        parameters[key] = number;
+        break;
+      }
+      case Kind::String:
+        parameters[key] = value;
+        break;
+    }
+  }
+  return parameters;
+}
+
+ModelParallelParams parse_mp_parameters_arg(const std::string& text) {
+  return parse_model_parallel(mp_parameters_arg_to_json(text), {"--mp_parameters", ""});
+}
+
+void check_partitions_divide(const ModelParallelParams& mp, int world_size, const std::string& world) {
+  if (world_size % mp.partitions != 0) {
+    throw UsageError("partitions: " + std::to_string(mp.partitions) + " pipeline stages do not divide " + world +
+                     "; the processes must split into whole pipelines");
+  }
+}
+
+}  // namespace tandem::launcher

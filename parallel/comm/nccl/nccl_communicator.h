@@ -1,0 +1,65 @@
+#pragma once
+// The NCCL backend: CUDA memory, one process per GPU. Built only with
+// TANDEM_HAVE_NCCL; this header needs neither nccl.h nor the CUDA headers.
+//
+// Streams: NCCL kernels run on a communication stream owned here. Each
+// operation first waits (cudaEvent) for the work the caller queued on its
+// compute stream (set_compute_stream; the legacy default stream otherwise);
+// Work::wait() makes the compute stream wait for the result and, to bound
+// hangs, polls the operation's event and ncclCommGetAsyncError until the
+// group's timeout, then aborts the communicator (ncclCommAbort).
+// Buffers must stay allocated until wait() returns (with libtorch's caching
+// allocator: keep the tensor or record_stream it).
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "parallel/comm/communicator.h"
+
+namespace tandem::comm {
+
+struct NcclState;
+
+class NcclCommunicator final : public Communicator {
+ public:
+  // Collective over `bootstrap`, an MPI group of the same processes: rank 0
+  // creates the ncclUniqueId and broadcasts it there, then every rank joins on
+  // CUDA device `device`. The bootstrap group also supplies split().
+  NcclCommunicator(std::unique_ptr<Communicator> bootstrap, int device);
+  ~NcclCommunicator() override;
+
+  int rank() const override { return bootstrap_->rank(); }
+  int size() const override { return bootstrap_->size(); }
+  std::vector<int> world_ranks() const override { return bootstrap_->world_ranks(); }
+  void set_compute_stream(void* stream) override;
+
+ protected:
+  std::shared_ptr<Work> start_allreduce(void* data, std::size_t count, DType dtype, ReduceOp op,
+                                        bool overlap) override;
+  std::shared_ptr<Work> start_broadcast(void* data, std::size_t count, DType dtype,
+                                        int root) override;
+  std::shared_ptr<Work> start_allgather(const void* send, void* recv, std::size_t count_per_rank,
+                                        DType dtype) override;
+  std::shared_ptr<Work> start_reduce_scatter(const void* send, void* recv,
+                                             std::size_t count_per_rank, DType dtype,
+                                             ReduceOp op) override;
+  std::shared_ptr<Work> start_barrier() override;
+  std::shared_ptr<Work> start_p2p(const std::vector<P2POp>& ops) override;
+  std::unique_ptr<Communicator> make_split(int color, int key) override;
+
+ private:
+  // Orders the communication stream after the compute stream, lets `issue`
+  // queue NCCL calls on it (given as cudaStream_t), and records the Work's event.
+  template <class Issue>
+  std::shared_ptr<Work> enqueue(const std::string& what, Issue issue);
+
+  std::unique_ptr<Communicator> bootstrap_;
+  int device_;
+  void* compute_stream_ = nullptr;  // cudaStream_t
+  std::shared_ptr<NcclState> state_;  // shared with Works, which may abort it
+  std::mutex enqueue_mutex_;  // a DDP hook and the main thread may both enqueue
+};
+
+}  // namespace tandem::comm

@@ -1,0 +1,45 @@
+#include "parallel/ddp/bucket_plan.h"
+
+#include "engine/error.h"
+
+#include <sstream>
+
+namespace tandem::ddp {
+
+BucketPlan plan_buckets(const std::vector<int64_t>& parameter_numels, int64_t element_bytes, int64_t first_bucket_bytes,
+                        int64_t bucket_cap_bytes) {
+  if (first_bucket_bytes <= 0 || bucket_cap_bytes <= 0)
+    throw UsageError("bucket sizes must be positive (first_bucket_mb, bucket_cap_mb)");
+  BucketPlan plan;
+  plan.bucket_of.assign(parameter_numels.size(), 0);
+  Bucket current;
+  int64_t cap = first_bucket_bytes;
+  for (size_t k = parameter_numels.size(); k-- > 0;) {
+    const int64_t n = parameter_numels[k];
+    // A parameter never splits: a bucket closes before one that would overflow it
+    // (an oversized parameter gets a bucket of its own).
+    if (!current.slots.empty() && (current.numel + n) * element_bytes > cap) {
+      plan.buckets.push_back(std::move(current));
+      current = Bucket{};
+      cap = bucket_cap_bytes;
+    }
+    current.slots.push_back({k, current.numel, n});
+    current.numel += n;
+    plan.bucket_of[k] = plan.buckets.size();
+  }
+  if (!current.slots.empty()) plan.buckets.push_back(std::move(current));
+  return plan;
+}
+
+std::string BucketPlan::describe() const {
+  std::ostringstream out;
+  out << buckets.size() << " buckets:";
+  for (const auto& b : buckets) {
+    out << " [" << b.slots.size() << " params, " << b.numel << " elems: ";
+    for (const auto& s : b.slots) out << s.parameter << ",";
+    out << "]";
+  }
+  return out.str();
+}
+
+}  // namespace tandem::ddp

@@ -1,0 +1,67 @@
+#pragma once
+// Data-parallel gradient averaging overlapped with backward. A hook on each
+// parameter copies its (accumulated) gradient into its bucket as soon as
+// autograd produces it; a bucket whose gradients are all in starts its
+// allreduce(average) at once, while backward goes on with earlier layers.
+// Buckets start strictly in plan order, so every rank issues the same
+// collectives in the same order. On accumulation micro-steps nothing is
+// reduced (DDP's no_sync); finish() waits and writes the averages back.
+
+#include "engine/train/replica_executor.h"
+#include "parallel/comm/communicator.h"
+#include "parallel/ddp/bucket_plan.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace tandem::ddp {
+
+struct ReducerOptions {
+  int64_t first_bucket_bytes = 1 << 20;
+  int64_t bucket_cap_bytes = 25 << 20;
+};
+
+// Per-step timing of the reductions, for the overlap benchmark.
+struct OverlapStats {
+  double comm_seconds = 0;    // Σ over buckets of (reduction end - start)
+  double hidden_seconds = 0;  // the part of it that ran before backward ended
+};
+
+class GradientReducer : public GradientSync {
+ public:
+  // Collective: checks that every rank has the same bucket layout, and
+  // broadcasts rank 0's parameters so all replicas start identical.
+  GradientReducer(std::vector<torch::Tensor> parameters, comm::Communicator& group, ReducerOptions options);
+  ~GradientReducer() override;
+
+  void before_backward(bool sync) override;
+  void finish() override;
+
+  const BucketPlan& plan() const { return plan_; }
+  const OverlapStats& last_step_overlap() const { return overlap_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  void on_gradient(size_t parameter, const torch::Tensor& grad);
+  void launch_ready_buckets();
+  void launch(size_t bucket);
+
+  std::vector<torch::Tensor> params_;
+  comm::Communicator& group_;
+  BucketPlan plan_;
+  std::vector<torch::Tensor> flat_;  // one contiguous float32 buffer per bucket
+  std::vector<int> pending_;         // gradients still missing per bucket
+  std::vector<bool> filled_;         // per parameter, this step
+  std::vector<std::shared_ptr<comm::Work>> work_;
+  std::vector<Clock::time_point> launched_at_;
+  size_t next_to_launch_ = 0;
+  bool sync_ = false;
+  std::mutex mutex_;  // autograd may run hooks on its own threads
+  OverlapStats overlap_;
+};
+
+}  // namespace tandem::ddp
