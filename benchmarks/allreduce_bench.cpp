@@ -12,14 +12,13 @@
 // elements differing from the exact sum over all timed iterations and ranks
 // (inputs are small integers, so float32 sums are exact).
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -50,9 +49,12 @@ std::size_t parse_bytes(const std::string& flag, const std::string& text) {
   const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
   std::size_t scale = 1;
   const std::string suffix(end);
-  if (suffix == "K") scale = std::size_t(1) << 10;
-  else if (suffix == "M") scale = std::size_t(1) << 20;
-  else if (suffix == "G") scale = std::size_t(1) << 30;
+  if (suffix == "K")
+    scale = std::size_t(1) << 10;
+  else if (suffix == "M")
+    scale = std::size_t(1) << 20;
+  else if (suffix == "G")
+    scale = std::size_t(1) << 30;
   else if (!suffix.empty() || end == text.c_str()) {
     throw UsageError(flag + ": '" + text + "' is not a size; expected e.g. 8, 4K, 64M");
   }
@@ -74,19 +76,27 @@ Options parse_options(int argc, char** argv) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) throw UsageError(flag + ": missing value");
     const std::string value = argv[++i];
-    if (flag == "--min_bytes") options.min_bytes = parse_bytes(flag, value);
-    else if (flag == "--max_bytes") options.max_bytes = parse_bytes(flag, value);
-    else if (flag == "--step_factor") options.step_factor = std::size_t(parse_positive(flag, value, 2));
-    else if (flag == "--iters") options.iters = parse_positive(flag, value, 1);
-    else if (flag == "--warmup") options.warmup = parse_positive(flag, value, 0);
-    else if (flag == "--json") options.json_path = value;
+    if (flag == "--min_bytes")
+      options.min_bytes = parse_bytes(flag, value);
+    else if (flag == "--max_bytes")
+      options.max_bytes = parse_bytes(flag, value);
+    else if (flag == "--step_factor")
+      options.step_factor = std::size_t(parse_positive(flag, value, 2));
+    else if (flag == "--iters")
+      options.iters = parse_positive(flag, value, 1);
+    else if (flag == "--warmup")
+      options.warmup = parse_positive(flag, value, 0);
+    else if (flag == "--json")
+      options.json_path = value;
     else {
-      throw UsageError("unknown flag " + flag +
-                       "; expected --min_bytes, --max_bytes, --step_factor, --iters, --warmup, --json");
+      throw UsageError(
+          "unknown flag " + flag +
+          "; expected --min_bytes, --max_bytes, --step_factor, --iters, --warmup, --json");
     }
   }
   if (options.min_bytes < 4 || options.max_bytes < options.min_bytes) {
-    throw UsageError("--min_bytes/--max_bytes: need 4 <= min_bytes <= max_bytes (one float32 is 4 bytes)");
+    throw UsageError(
+        "--min_bytes/--max_bytes: need 4 <= min_bytes <= max_bytes (one float32 is 4 bytes)");
   }
   return options;
 }
@@ -130,7 +140,8 @@ Result measure(const Options& options, std::size_t count, int rank, int size,
 }
 
 nlohmann::json to_json(const Result& r) {
-  return {{"time_us", r.time_us}, {"algbw_gbps", r.algbw}, {"busbw_gbps", r.busbw}, {"wrong", r.wrong}};
+  return {
+      {"time_us", r.time_us}, {"algbw_gbps", r.algbw}, {"busbw_gbps", r.busbw}, {"wrong", r.wrong}};
 }
 
 int run(const Options& options) {
@@ -152,38 +163,50 @@ int run(const Options& options) {
   const auto& host_of_rank = tandem::comm::process_info().host_of_rank;
   const std::set<std::string> hosts(host_of_rank.begin(), host_of_rank.end());
   if (rank == 0) {
-    std::printf("# tandem allreduce_bench: %d ranks on %d host(s), float32 sum in place, median of %d "
-                "iterations after %d warm-up\n#\n",
-                size, int(hosts.size()), options.iters, options.warmup);
-    std::printf("# %37s %-35s%s\n", "", "tandem (MPI backend, MPI thread)", "MPI_Allreduce (floor)");
-    std::printf("# %10s %11s %7s %6s %9s %7s %7s %6s   %9s %7s %7s %6s\n", "size", "count", "type", "redop",
-                "time(us)", "algbw", "busbw", "#wrong", "time(us)", "algbw", "busbw", "#wrong");
-    std::printf("# %10s %11s %7s %6s %9s %7s %7s %6s   %9s %7s %7s %6s\n", "(B)", "(elements)", "", "", "",
-                "(GB/s)", "(GB/s)", "", "", "(GB/s)", "(GB/s)", "");
+    std::printf(
+        "# tandem allreduce_bench: %d ranks on %d host(s), float32 sum in place, median of %d "
+        "iterations after %d warm-up\n#\n",
+        size, int(hosts.size()), options.iters, options.warmup);
+    std::printf("# %37s %-35s%s\n", "", "tandem (MPI backend, MPI thread)",
+                "MPI_Allreduce (floor)");
+    std::printf("# %10s %11s %7s %6s %9s %7s %7s %6s   %9s %7s %7s %6s\n", "size", "count", "type",
+                "redop", "time(us)", "algbw", "busbw", "#wrong", "time(us)", "algbw", "busbw",
+                "#wrong");
+    std::printf("# %10s %11s %7s %6s %9s %7s %7s %6s   %9s %7s %7s %6s\n", "(B)", "(elements)", "",
+                "", "", "(GB/s)", "(GB/s)", "", "", "(GB/s)", "(GB/s)", "");
   }
   nlohmann::json rows = nlohmann::json::array();
   long long total_wrong = 0;
-  for (std::size_t bytes = options.min_bytes; bytes <= options.max_bytes; bytes *= options.step_factor) {
+  for (std::size_t bytes = options.min_bytes; bytes <= options.max_bytes;
+       bytes *= options.step_factor) {
     const std::size_t count = bytes / sizeof(float);
     const Result ours = measure(options, count, rank, size, tandem_allreduce, tandem_barrier);
     const Result floor = measure(options, count, rank, size, mpi_allreduce, mpi_barrier);
     total_wrong += ours.wrong + floor.wrong;
     if (rank == 0) {
       std::printf("  %10zu %11zu %7s %6s %9.1f %7.2f %7.2f %6lld   %9.1f %7.2f %7.2f %6lld\n",
-                  count * sizeof(float), count, "float32", "sum", ours.time_us, ours.algbw, ours.busbw,
-                  ours.wrong, floor.time_us, floor.algbw, floor.busbw, floor.wrong);
+                  count * sizeof(float), count, "float32", "sum", ours.time_us, ours.algbw,
+                  ours.busbw, ours.wrong, floor.time_us, floor.algbw, floor.busbw, floor.wrong);
       std::fflush(stdout);
     }
-    rows.push_back({{"size_bytes", count * sizeof(float)}, {"count", count}, {"type", "float32"},
-                    {"redop", "sum"}, {"tandem", to_json(ours)}, {"mpi_allreduce", to_json(floor)}});
+    rows.push_back({{"size_bytes", count * sizeof(float)},
+                    {"count", count},
+                    {"type", "float32"},
+                    {"redop", "sum"},
+                    {"tandem", to_json(ours)},
+                    {"mpi_allreduce", to_json(floor)}});
   }
   if (rank == 0 && !options.json_path.empty()) {
     std::ofstream out(options.json_path);
-    out << nlohmann::json{{"benchmark", "allreduce"}, {"ranks", size}, {"iterations", options.iters},
-                          {"warmup", options.warmup}, {"rows", rows}}
+    out << nlohmann::json{{"benchmark", "allreduce"},
+                          {"ranks", size},
+                          {"iterations", options.iters},
+                          {"warmup", options.warmup},
+                          {"rows", rows}}
                .dump(2)
         << "\n";
-    if (!out) throw tandem::RuntimeFailure("--json " + options.json_path + ": cannot write the file");
+    if (!out)
+      throw tandem::RuntimeFailure("--json " + options.json_path + ": cannot write the file");
   }
   tandem::comm::finalize();
   return total_wrong == 0 ? 0 : 1;

@@ -1,23 +1,22 @@
 // tandem train: the path of one run, top to bottom.
 //   hyperparameters and distribution -> processes (MPI) -> setup (model shape,
-//   task, data) -> model -> executor (one replica, data parallel) -> trainer
-//   (steps, eval, checkpoints) -> final model.
+//   task, data) -> model -> strategy (one replica with data-parallel
+//   averaging, or a pipeline stage) -> trainer (steps, eval, checkpoints)
+//   -> final model.
 
 #include "engine/checkpoint/safetensors.h"
 #include "engine/config/train_args.h"
 #include "engine/error.h"
 #include "engine/model/transformer_model.h"
-#include "engine/train/replica_executor.h"
 #include "engine/train/stop_signal.h"
 #include "engine/train/trainer.h"
 #include "engine/train/training_setup.h"
 #include "launcher/commands/commands.h"
+#include "launcher/commands/execution_strategy.h"
 #include "launcher/commands/run_distribution.h"
 #include "launcher/env/env.h"
-#include "parallel/comm/backend.h"
 #include "parallel/comm/consistency.h"
 #include "parallel/comm/runtime.h"
-#include "parallel/ddp/gradient_reducer.h"
 #include "parallel/world/comm_world.h"
 
 #include <iostream>
@@ -60,8 +59,6 @@ int train(const std::vector<std::string>& argv) {
   comm::init();
   const comm::ProcessInfo& process = comm::process_info();
   parallel::CommWorld world(comm::world());
-  if (distribution.strategy == launcher::Distribution::Strategy::ModelParallel)
-    throw UsageError("model parallelism (partitions) is not available in this build yet");
 
   TrainingSetup setup = prepare_training(args);
   comm::check_same_across_ranks(comm::world(), "training configuration (arguments and model)",
@@ -69,28 +66,19 @@ int train(const std::vector<std::string>& argv) {
   const torch::Device device = pick_device(args.device, process.local_rank);
   if (args.bf16 && !device.is_cuda()) throw UsageError("--bf16 True needs a CUDA device; this run is on the CPU");
 
+  // Every rank builds the whole model from the same seed (identical weights);
+  // a pipeline stage then runs and updates only its own layers.
   TransformerModel model = TransformerModel::build(setup.model, static_cast<uint64_t>(args.seed));
   if (!setup.pretrained_weights.empty())
     copy_into_parameters(load_safetensors(setup.pretrained_weights), model.named_parameters(), setup.pretrained_weights);
   model.to(device);
+  ExecutionStrategy strategy = make_execution_strategy(distribution, args, model, world, device);
+  if (world.is_main()) std::cout << strategy.description << std::endl;
   // Dropout masks differ between replicas, as they would between the
   // examples of one large batch.
   torch::manual_seed(static_cast<uint64_t>(args.seed) + 1 + process.world_rank);
 
-  // Data parallel over every process (the default under mpirun, and SMDDP).
-  std::unique_ptr<comm::Communicator> gradient_group;
-  std::unique_ptr<ddp::GradientReducer> reducer;
-  if (process.world_size > 1) {
-    gradient_group = comm::make_communicator(comm::parse_backend(args.comm_backend),
-                                             device.is_cuda() ? comm::Memory::Cuda : comm::Memory::Host);
-    reducer = std::make_unique<ddp::GradientReducer>(
-        model.parameters(), *gradient_group,
-        ddp::ReducerOptions{static_cast<int64_t>(args.first_bucket_mb * (1 << 20)),
-                            static_cast<int64_t>(args.bucket_cap_mb) << 20});
-  }
-  ReplicaExecutor executor(model, world, reducer.get());
-
-  Trainer trainer(args, setup, executor, world, ReplicaSlot{process.world_rank, process.world_size}, device);
+  Trainer trainer(args, setup, *strategy.executor, world, strategy.slot, device);
   int steps_done = 0;
   bool stopped = false;
   if (args.do_train) {
@@ -102,8 +90,7 @@ int train(const std::vector<std::string>& argv) {
     if (args.do_eval) trainer.evaluate(steps_done);
     if (args.do_train) trainer.save_model();
   }
-  reducer.reset();
-  gradient_group.reset();
+  strategy.release();
   comm::finalize();
   return 0;
 }

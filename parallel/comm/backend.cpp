@@ -37,17 +37,18 @@ Backend resolve_backend(Backend requested, Memory memory) {
   switch (requested) {
     case Backend::Auto:
       return nccl_built() && memory == Memory::Cuda ? Backend::Nccl : Backend::Mpi;
-    case Backend::Mpi:
-      return Backend::Mpi;
+    case Backend::Mpi: return Backend::Mpi;
     case Backend::Nccl:
       if (!nccl_built()) {
-        throw UsageError("--comm_backend nccl: this build has no NCCL; configure with "
-                         "-DTANDEM_CUDA=ON -DTANDEM_NCCL=ON where CUDA and NCCL are installed, "
-                         "or use --comm_backend mpi");
+        throw UsageError(
+            "--comm_backend nccl: this build has no NCCL; configure with "
+            "-DTANDEM_CUDA=ON -DTANDEM_NCCL=ON where CUDA and NCCL are installed, "
+            "or use --comm_backend mpi");
       }
       if (memory == Memory::Host) {
-        throw UsageError("--comm_backend nccl: NCCL moves CUDA memory but this run keeps its "
-                         "buffers on the CPU; use --comm_backend mpi or auto");
+        throw UsageError(
+            "--comm_backend nccl: NCCL moves CUDA memory but this run keeps its "
+            "buffers on the CPU; use --comm_backend mpi or auto");
       }
       return Backend::Nccl;
   }

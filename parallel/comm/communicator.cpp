@@ -90,11 +90,12 @@ void Communicator::barrier() { start_barrier()->wait(); }
 
 std::shared_ptr<Work> Communicator::send_async(const void* data, std::size_t count, DType dtype,
                                                int peer, int tag) {
-  return batch_p2p_async({P2POp{P2POp::Kind::Send, const_cast<void*>(data), count, dtype, peer, tag}});
+  return batch_p2p_async(
+      {P2POp{P2POp::Kind::Send, const_cast<void*>(data), count, dtype, peer, tag}});
 }
 
-std::shared_ptr<Work> Communicator::recv_async(void* data, std::size_t count, DType dtype,
-                                               int peer, int tag) {
+std::shared_ptr<Work> Communicator::recv_async(void* data, std::size_t count, DType dtype, int peer,
+                                               int tag) {
   return batch_p2p_async({P2POp{P2POp::Kind::Recv, data, count, dtype, peer, tag}});
 }
 

@@ -46,7 +46,8 @@ std::vector<std::string> gather_prefixes(Communicator& group, const std::string&
 
 }  // namespace
 
-void check_same_across_ranks(Communicator& group, const std::string& what, const std::string& value) {
+void check_same_across_ranks(Communicator& group, const std::string& what,
+                             const std::string& value) {
   const int64_t mine[2] = {int64_t(fnv1a(value)), int64_t(value.size())};
   std::vector<int64_t> all(2 * std::size_t(group.size()));
   group.allgather(mine, all.data(), 2, DType::Int64);
@@ -65,11 +66,12 @@ void check_same_across_ranks(Communicator& group, const std::string& what, const
   const int first = differing.front();
   std::string ranks;
   for (int r : differing) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
-  throw UsageError(what + " differs between ranks: rank 0 has " +
-                   quote(prefixes[0], std::size_t(all[1]), uint64_t(all[0])) +
-                   " but rank " + std::to_string(first) + " has " +
-                   quote(prefixes[first], std::size_t(all[2 * first + 1]), uint64_t(all[2 * first])) +
-                   "; ranks that differ from rank 0: " + ranks);
+  throw UsageError(
+      what + " differs between ranks: rank 0 has " +
+      quote(prefixes[0], std::size_t(all[1]), uint64_t(all[0])) + " but rank " +
+      std::to_string(first) + " has " +
+      quote(prefixes[first], std::size_t(all[2 * first + 1]), uint64_t(all[2 * first])) +
+      "; ranks that differ from rank 0: " + ranks);
 }
 
 }  // namespace tandem::comm

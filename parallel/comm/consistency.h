@@ -15,6 +15,7 @@ namespace tandem::comm {
 //   bucket layout differs between ranks: rank 0 has "3 buckets: ..."
 //   (hash 0x..., 41 bytes) but rank 1 has "4 buckets: ..." (...); ranks that differ from rank 0: 1
 // Every rank takes the same branch, so it never hangs.
-void check_same_across_ranks(Communicator& group, const std::string& what, const std::string& value);
+void check_same_across_ranks(Communicator& group, const std::string& what,
+                             const std::string& value);
 
 }  // namespace tandem::comm

@@ -14,9 +14,9 @@ enum class DType { Float32, Float64, Float16, BFloat16, Int32, Int64, UInt8 };
 // for integer types because the division would silently truncate.
 enum class ReduceOp { Sum, Average, Max, Min };
 
-std::size_t dtype_size(DType dtype);          // bytes per element
-const char* dtype_name(DType dtype);          // "float32", "bfloat16", ...
-const char* reduce_op_name(ReduceOp op);      // "sum", "avg", "max", "min"
+std::size_t dtype_size(DType dtype);      // bytes per element
+const char* dtype_name(DType dtype);      // "float32", "bfloat16", ...
+const char* reduce_op_name(ReduceOp op);  // "sum", "avg", "max", "min"
 bool is_integer(DType dtype);
 
 // "allreduce of 4096 float32": the subject of every error message below.

@@ -45,13 +45,15 @@ inline uint16_t float_to_fp16(float f) {
   const uint32_t bits = float_to_bits(f);
   const uint16_t sign = uint16_t((bits >> 16) & 0x8000u);
   const uint32_t abs = bits & 0x7fffffffu;
-  if (abs > 0x7f800000u) return uint16_t(sign | 0x7e00u);  // NaN
+  if (abs > 0x7f800000u) return uint16_t(sign | 0x7e00u);   // NaN
   if (abs >= 0x477ff000u) return uint16_t(sign | 0x7c00u);  // rounds past 65504: inf
-  if (abs < 0x38800000u) {  // below 2^-14: subnormal or zero; scale so the rounding is the hardware's
+  if (abs <
+      0x38800000u) {  // below 2^-14: subnormal or zero; scale so the rounding is the hardware's
     const float scaled = bits_to_float(abs) * 16777216.0f;  // units of 2^-24
     const uint32_t units = uint32_t(scaled);
     const float remainder = scaled - float(units);
-    const uint32_t rounded = units + ((remainder > 0.5f || (remainder == 0.5f && (units & 1u))) ? 1u : 0u);
+    const uint32_t rounded =
+        units + ((remainder > 0.5f || (remainder == 0.5f && (units & 1u))) ? 1u : 0u);
     return uint16_t(sign | rounded);
   }
   // Normal: rebias the exponent and round the 13 dropped mantissa bits to nearest even.

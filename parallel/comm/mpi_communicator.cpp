@@ -79,7 +79,8 @@ std::shared_ptr<Work> MpiCommunicator::start_allreduce(void* data, std::size_t c
 
 std::shared_ptr<Work> MpiCommunicator::start_broadcast(void* data, std::size_t count, DType dtype,
                                                        int root) {
-  const std::string what = describe("broadcast", count, dtype) + " from rank " + std::to_string(root);
+  const std::string what =
+      describe("broadcast", count, dtype) + " from rank " + std::to_string(root);
   const int n = checked_count(what, count);
   const MPI_Comm comm = comm_;
   return submit(what, [=]() {
@@ -95,8 +96,8 @@ std::shared_ptr<Work> MpiCommunicator::start_allgather(const void* send, void* r
   const MPI_Comm comm = comm_;
   // MPI forbids aliased buffers: a rank whose input already sits in its block
   // of the output must say so with MPI_IN_PLACE.
-  const bool in_place =
-      send == static_cast<const char*>(recv) + std::size_t(rank_) * count_per_rank * dtype_size(dtype);
+  const bool in_place = send == static_cast<const char*>(recv) +
+                                    std::size_t(rank_) * count_per_rank * dtype_size(dtype);
   return submit(what, [=]() {
     const MPI_Datatype type = mpi_datatype(dtype);
     check_mpi(MPI_Allgather(in_place ? MPI_IN_PLACE : send, n, type, recv, n, type, comm),
@@ -106,8 +107,8 @@ std::shared_ptr<Work> MpiCommunicator::start_allgather(const void* send, void* r
 }
 
 std::shared_ptr<Work> MpiCommunicator::start_reduce_scatter(const void* send, void* recv,
-                                                            std::size_t count_per_rank,
-                                                            DType dtype, ReduceOp op) {
+                                                            std::size_t count_per_rank, DType dtype,
+                                                            ReduceOp op) {
   const std::string what = describe("reduce_scatter", count_per_rank, dtype);
   const int n = checked_count(what, count_per_rank);
   const MPI_Comm comm = comm_;

@@ -3,13 +3,12 @@
 // (mpi_thread.h). Internal to parallel/comm (it includes mpi.h); callers hold a
 // Communicator from runtime.h or backend.h.
 
-#include "parallel/comm/mpi_c.h"
-
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "parallel/comm/communicator.h"
+#include "parallel/comm/mpi_c.h"
 #include "parallel/comm/mpi_thread.h"
 
 namespace tandem::comm {

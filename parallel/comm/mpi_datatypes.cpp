@@ -86,10 +86,12 @@ void divide_by_size(void* data, std::size_t count, DType dtype, int group_size) 
     case DType::Float32: divide(static_cast<float*>(data), count, float(group_size)); break;
     case DType::Float64: divide(static_cast<double*>(data), count, double(group_size)); break;
     case DType::Float16:
-      divide_half<fp16_to_float, float_to_fp16>(static_cast<uint16_t*>(data), count, float(group_size));
+      divide_half<fp16_to_float, float_to_fp16>(static_cast<uint16_t*>(data), count,
+                                                float(group_size));
       break;
     case DType::BFloat16:
-      divide_half<bf16_to_float, float_to_bf16>(static_cast<uint16_t*>(data), count, float(group_size));
+      divide_half<bf16_to_float, float_to_bf16>(static_cast<uint16_t*>(data), count,
+                                                float(group_size));
       break;
     case DType::Int32:
     case DType::Int64:

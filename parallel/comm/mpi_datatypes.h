@@ -4,11 +4,10 @@
 // through user-defined ops that widen each pair to float and round once.
 // Average is a sum followed by divide_by_size.
 
-#include "parallel/comm/mpi_c.h"
-
 #include <cstddef>
 
 #include "parallel/comm/dtype.h"
+#include "parallel/comm/mpi_c.h"
 
 namespace tandem::comm {
 

@@ -1,7 +1,5 @@
 #include "parallel/comm/mpi_thread.h"
 
-#include <algorithm>
-
 #include "engine/error.h"
 #include "parallel/comm/runtime.h"
 
@@ -190,17 +188,29 @@ bool MpiThread::poll() {
     any = true;
   }
   if (!any) return false;
+  // Destroyed after the lock is released: an operation may own a communicator,
+  // whose destructor submits (and so takes the lock).
+  std::vector<std::unique_ptr<Operation>> finished;
   std::lock_guard<std::mutex> lock(mu_);
-  running_.erase(std::remove_if(running_.begin(), running_.end(),
-                                [](const std::unique_ptr<Operation>& op) { return op->finished; }),
-                 running_.end());
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < running_.size(); ++i) {
+    if (running_[i]->finished) {
+      finished.push_back(std::move(running_[i]));
+    } else if (kept != i) {
+      running_[kept++] = std::move(running_[i]);
+    } else {
+      ++kept;
+    }
+  }
+  running_.resize(kept);
   return true;
 }
 
 MpiThread& mpi_thread() {
   if (g_thread == nullptr) {
-    throw UsageError("the communication layer is not initialised: call tandem::comm::init() "
-                     "(or tandem::dist::init()) first");
+    throw UsageError(
+        "the communication layer is not initialised: call tandem::comm::init() "
+        "(or tandem::dist::init()) first");
   }
   return *g_thread;
 }

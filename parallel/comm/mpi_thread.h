@@ -17,8 +17,6 @@
 // from any thread and a benchmark may call MPI directly); SERIALIZED is enough
 // for this design and is the minimum accepted.
 
-#include "parallel/comm/mpi_c.h"
-
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -30,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "parallel/comm/mpi_c.h"
 #include "parallel/comm/work.h"
 
 namespace tandem::comm {

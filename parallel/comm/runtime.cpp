@@ -49,18 +49,26 @@ bool local_rank_from_environment(ProcessInfo& info) {
   return true;
 }
 
+// On the MPI thread: this process's rank and count among those on its host.
+std::pair<int, int> shared_memory_rank_and_size(MPI_Comm world) {
+  MPI_Comm host;
+  check_mpi(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &host),
+            "MPI_Comm_split_type");
+  std::pair<int, int> local;
+  check_mpi(MPI_Comm_rank(host, &local.first), "MPI_Comm_rank");
+  check_mpi(MPI_Comm_size(host, &local.second), "MPI_Comm_size");
+  check_mpi(MPI_Comm_free(&host), "MPI_Comm_free");
+  return local;
+}
+
 void local_rank_from_shared_memory_group(MpiCommunicator& world, ProcessInfo& info) {
   auto local = std::make_shared<std::pair<int, int>>();
   const MPI_Comm comm = world.handle();
-  world.submit("shared-memory split", [=]() {
-    MPI_Comm host;
-    check_mpi(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &host),
-              "MPI_Comm_split_type");
-    check_mpi(MPI_Comm_rank(host, &local->first), "MPI_Comm_rank");
-    check_mpi(MPI_Comm_size(host, &local->second), "MPI_Comm_size");
-    check_mpi(MPI_Comm_free(&host), "MPI_Comm_free");
+  auto work = world.submit("shared-memory split", [=]() {
+    *local = shared_memory_rank_and_size(comm);
     return Posted{};
-  })->wait();
+  });
+  work->wait();
   info.local_rank = local->first;
   info.local_size = local->second;
 }
@@ -76,10 +84,33 @@ std::vector<std::string> gather_hostnames(Communicator& world, const std::string
   return hosts;
 }
 
+// On the MPI thread: MPI_Init (unless someone did), and the world's copy.
+void start_mpi(Runtime& r) {
+  int already = 0;
+  check_mpi(MPI_Initialized(&already), "MPI_Initialized");
+  int provided = MPI_THREAD_SINGLE;
+  if (already) {
+    check_mpi(MPI_Query_thread(&provided), "MPI_Query_thread");
+  } else {
+    check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided), "MPI_Init_thread");
+    r.owns_mpi = true;
+  }
+  if (provided < MPI_THREAD_SERIALIZED) {
+    throw RuntimeFailure("MPI provides thread level " + std::to_string(provided) +
+                         " but tandem needs MPI_THREAD_SERIALIZED or higher (its communication "
+                         "thread makes the MPI calls); use an MPI built with thread support");
+  }
+  MPI_Comm world;
+  check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &world), "MPI_Comm_dup");
+  r.world = MpiCommunicator::adopt(world);
+  create_half_ops();
+}
+
 Runtime& runtime(const char* caller) {
   Runtime* r = g_runtime.load();
   if (r == nullptr) {
-    throw UsageError(std::string(caller) + ": the communication layer is not initialised: call "
+    throw UsageError(std::string(caller) +
+                     ": the communication layer is not initialised: call "
                      "tandem::comm::init() (or tandem::dist::init()) first");
   }
   return *r;
@@ -91,31 +122,17 @@ void init() {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (Runtime* r = g_runtime.load()) {
     if (r->world) return;
-    throw UsageError("tandem::comm::init() after finalize(): MPI cannot start twice in one process");
+    throw UsageError(
+        "tandem::comm::init() after finalize(): MPI cannot start twice in one process");
   }
-  auto state = std::make_unique<Runtime>();
-  Runtime* r = state.get();
-  start_mpi_thread().submit("MPI start-up", default_timeout(), [r]() {
-    int already = 0;
-    check_mpi(MPI_Initialized(&already), "MPI_Initialized");
-    int provided = MPI_THREAD_SINGLE;
-    if (already) {
-      check_mpi(MPI_Query_thread(&provided), "MPI_Query_thread");
-    } else {
-      check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided), "MPI_Init_thread");
-      r->owns_mpi = true;
-    }
-    if (provided < MPI_THREAD_SERIALIZED) {
-      throw RuntimeFailure("MPI provides thread level " + std::to_string(provided) +
-                           " but tandem needs MPI_THREAD_SERIALIZED or higher (its communication "
-                           "thread makes the MPI calls); use an MPI built with thread support");
-    }
-    MPI_Comm world;
-    check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &world), "MPI_Comm_dup");
-    r->world = MpiCommunicator::adopt(world);
-    create_half_ops();
+  // Never freed, not even when start-up fails: after a timeout the MPI thread
+  // may still be writing it.
+  Runtime* r = new Runtime();
+  auto started = start_mpi_thread().submit("MPI start-up", default_timeout(), [r]() {
+    start_mpi(*r);
     return Posted{};
-  })->wait();
+  });
+  started->wait();
 
   ProcessInfo& info = r->info;
   info.world_rank = r->world->rank();
@@ -123,7 +140,7 @@ void init() {
   info.hostname = this_hostname();
   info.host_of_rank = gather_hostnames(*r->world, info.hostname);
   if (!local_rank_from_environment(info)) local_rank_from_shared_memory_group(*r->world, info);
-  g_runtime.store(state.release());
+  g_runtime.store(r);
 }
 
 void finalize() {
@@ -160,7 +177,8 @@ Communicator& world() {
 
 std::string process_label() {
   Runtime* r = g_runtime.load();
-  if (r == nullptr) return "process " + std::to_string(getpid()) + " (host " + this_hostname() + ")";
+  if (r == nullptr)
+    return "process " + std::to_string(getpid()) + " (host " + this_hostname() + ")";
   return "rank " + std::to_string(r->info.world_rank) + " (host " + r->info.hostname + ")";
 }
 

@@ -10,11 +10,11 @@
 namespace tandem::comm {
 namespace {
 
-using testing::expected_value;
 using testing::first_mismatch;
-using testing::input_value;
+using testing::inputs_of;
 using testing::kAllDTypes;
 using testing::make_buffer;
+using testing::reduced;
 
 constexpr ReduceOp kAllOps[] = {ReduceOp::Sum, ReduceOp::Average, ReduceOp::Max, ReduceOp::Min};
 constexpr std::size_t kSizes[] = {1, 7, 1023, (std::size_t(1) << 20) + 3};
@@ -26,11 +26,9 @@ TEST(Allreduce, ExactForEveryDTypeOpAndSize) {
       if (op == ReduceOp::Average && is_integer(dtype)) continue;
       for (std::size_t count : kSizes) {
         SCOPED_TRACE(describe("allreduce", count, dtype) + " " + reduce_op_name(op));
-        auto buffer = make_buffer(dtype, count, [&](std::size_t i) { return input_value(world.rank(), i); });
+        auto buffer = make_buffer(dtype, count, inputs_of(world.rank()));
         world.allreduce(buffer.data(), count, dtype, op);
-        const long wrong = first_mismatch(dtype, buffer, count, [&](std::size_t i) {
-          return expected_value(op, world.size(), i);
-        });
+        const long wrong = first_mismatch(dtype, buffer, count, reduced(op, world.size()));
         EXPECT_EQ(wrong, -1) << "first wrong element";
       }
     }
@@ -55,7 +53,8 @@ TEST(Allreduce, AverageOfIntegersIsRefused) {
     world.allreduce(&value, 1, DType::Int32, ReduceOp::Average);
     ADD_FAILURE() << "expected UsageError";
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("avg is not defined for int32"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("avg is not defined for int32"), std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(world.allreduce_async(&value, 1, DType::UInt8, ReduceOp::Average), UsageError);
 }
@@ -69,7 +68,7 @@ TEST(Allreduce, NullBufferIsRefused) {
 TEST(AllreduceAsync, ProgressesWhileTheCallerComputes) {
   Communicator& world = comm::world();
   const std::size_t count = std::size_t(1) << 22;  // 16 MiB of float32
-  auto buffer = make_buffer(DType::Float32, count, [&](std::size_t i) { return input_value(world.rank(), i); });
+  auto buffer = make_buffer(DType::Float32, count, inputs_of(world.rank()));
   auto work = world.allreduce_async(buffer.data(), count, DType::Float32, ReduceOp::Sum);
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -79,8 +78,7 @@ TEST(AllreduceAsync, ProgressesWhileTheCallerComputes) {
   }
   EXPECT_TRUE(work->done()) << "the allreduce did not complete while the caller computed";
   work->wait();
-  EXPECT_EQ(first_mismatch(DType::Float32, buffer, count,
-                           [&](std::size_t i) { return expected_value(ReduceOp::Sum, world.size(), i); }),
+  EXPECT_EQ(first_mismatch(DType::Float32, buffer, count, reduced(ReduceOp::Sum, world.size())),
             -1);
 }
 
@@ -88,18 +86,18 @@ TEST(AllreduceAsync, SeveralInFlightAroundASynchronousOne) {
   Communicator& world = comm::world();
   const int r = world.rank();
   const std::size_t n = 4099;
-  auto a = make_buffer(DType::Float32, n, [&](std::size_t i) { return input_value(r, i); });
-  auto b = make_buffer(DType::BFloat16, n, [&](std::size_t i) { return input_value(r, i); });
-  auto c = make_buffer(DType::Int64, n, [&](std::size_t i) { return input_value(r, i); });
+  auto a = make_buffer(DType::Float32, n, inputs_of(r));
+  auto b = make_buffer(DType::BFloat16, n, inputs_of(r));
+  auto c = make_buffer(DType::Int64, n, inputs_of(r));
   auto work_a = world.allreduce_async(a.data(), n, DType::Float32, ReduceOp::Sum);
   auto work_b = world.allreduce_async(b.data(), n, DType::BFloat16, ReduceOp::Average);
   world.allreduce(c.data(), n, DType::Int64, ReduceOp::Max);
   work_b->wait();  // out of order on purpose
   work_a->wait();
   const int size = world.size();
-  EXPECT_EQ(first_mismatch(DType::Float32, a, n, [&](std::size_t i) { return expected_value(ReduceOp::Sum, size, i); }), -1);
-  EXPECT_EQ(first_mismatch(DType::BFloat16, b, n, [&](std::size_t i) { return expected_value(ReduceOp::Average, size, i); }), -1);
-  EXPECT_EQ(first_mismatch(DType::Int64, c, n, [&](std::size_t i) { return expected_value(ReduceOp::Max, size, i); }), -1);
+  EXPECT_EQ(first_mismatch(DType::Float32, a, n, reduced(ReduceOp::Sum, size)), -1);
+  EXPECT_EQ(first_mismatch(DType::BFloat16, b, n, reduced(ReduceOp::Average, size)), -1);
+  EXPECT_EQ(first_mismatch(DType::Int64, c, n, reduced(ReduceOp::Max, size)), -1);
 }
 
 }  // namespace

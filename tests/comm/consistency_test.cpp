@@ -29,9 +29,11 @@ TEST(CheckSameAcrossRanks, EveryRankReportsTheRankThatDiffers) {
                          "25165824 1052672\" (hash 0x"),
             std::string::npos)
       << message;
-  EXPECT_NE(message.find("but rank " + std::to_string(odd_one) + " has \"4 buckets:"), std::string::npos)
+  EXPECT_NE(message.find("but rank " + std::to_string(odd_one) + " has \"4 buckets:"),
+            std::string::npos)
       << message;
-  EXPECT_NE(message.find("ranks that differ from rank 0: " + std::to_string(odd_one)), std::string::npos)
+  EXPECT_NE(message.find("ranks that differ from rank 0: " + std::to_string(odd_one)),
+            std::string::npos)
       << message;
 }
 

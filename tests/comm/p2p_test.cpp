@@ -10,7 +10,7 @@ namespace tandem::comm {
 namespace {
 
 using testing::first_mismatch;
-using testing::input_value;
+using testing::inputs_of;
 using testing::make_buffer;
 
 // Large enough for Open MPI's rendezvous protocol, which needs the receiver.
@@ -20,29 +20,30 @@ TEST(PointToPoint, RingOfSendsAndReceives) {
   Communicator& world = comm::world();
   const int next = (world.rank() + 1) % world.size();
   const int prev = (world.rank() + world.size() - 1) % world.size();
-  auto send = make_buffer(DType::Float32, kLarge, [&](std::size_t i) { return input_value(world.rank(), i); });
+  auto send = make_buffer(DType::Float32, kLarge, inputs_of(world.rank()));
   std::vector<unsigned char> recv(send.size());
   auto sent = world.send_async(send.data(), kLarge, DType::Float32, next, 3);
   auto received = world.recv_async(recv.data(), kLarge, DType::Float32, prev, 3);
   received->wait();
   sent->wait();
-  EXPECT_EQ(first_mismatch(DType::Float32, recv, kLarge, [&](std::size_t i) { return input_value(prev, i); }), -1);
+  EXPECT_EQ(first_mismatch(DType::Float32, recv, kLarge, inputs_of(prev)), -1);
 }
 
 TEST(PointToPoint, BatchExchangesWithBothNeighbours) {
   Communicator& world = comm::world();
   const int next = (world.rank() + 1) % world.size();
   const int prev = (world.rank() + world.size() - 1) % world.size();
-  auto mine = make_buffer(DType::BFloat16, kLarge, [&](std::size_t i) { return input_value(world.rank(), i); });
+  auto mine = make_buffer(DType::BFloat16, kLarge, inputs_of(world.rank()));
   std::vector<unsigned char> from_prev(mine.size()), from_next(mine.size());
   // Pipeline-style: activations forward, gradients backward, in one batch.
-  world.batch_p2p_async({{P2POp::Kind::Send, mine.data(), kLarge, DType::BFloat16, next, 0},
-                         {P2POp::Kind::Send, mine.data(), kLarge, DType::BFloat16, prev, 1},
-                         {P2POp::Kind::Recv, from_prev.data(), kLarge, DType::BFloat16, prev, 0},
-                         {P2POp::Kind::Recv, from_next.data(), kLarge, DType::BFloat16, next, 1}})
+  world
+      .batch_p2p_async({{P2POp::Kind::Send, mine.data(), kLarge, DType::BFloat16, next, 0},
+                        {P2POp::Kind::Send, mine.data(), kLarge, DType::BFloat16, prev, 1},
+                        {P2POp::Kind::Recv, from_prev.data(), kLarge, DType::BFloat16, prev, 0},
+                        {P2POp::Kind::Recv, from_next.data(), kLarge, DType::BFloat16, next, 1}})
       ->wait();
-  EXPECT_EQ(first_mismatch(DType::BFloat16, from_prev, kLarge, [&](std::size_t i) { return input_value(prev, i); }), -1);
-  EXPECT_EQ(first_mismatch(DType::BFloat16, from_next, kLarge, [&](std::size_t i) { return input_value(next, i); }), -1);
+  EXPECT_EQ(first_mismatch(DType::BFloat16, from_prev, kLarge, inputs_of(prev)), -1);
+  EXPECT_EQ(first_mismatch(DType::BFloat16, from_next, kLarge, inputs_of(next)), -1);
 }
 
 TEST(PointToPoint, TagsKeepMessagesApart) {

@@ -17,11 +17,13 @@ TEST(Runtime, ProcessInfoDescribesThisJob) {
   EXPECT_EQ(info.world_size, world().size());
   ASSERT_EQ(int(info.host_of_rank.size()), info.world_size);
   EXPECT_EQ(info.host_of_rank[info.world_rank], info.hostname);
-  const int on_this_host = int(std::count(info.host_of_rank.begin(), info.host_of_rank.end(), info.hostname));
+  const int on_this_host =
+      int(std::count(info.host_of_rank.begin(), info.host_of_rank.end(), info.hostname));
   EXPECT_EQ(info.local_size, on_this_host);
   EXPECT_GE(info.local_rank, 0);
   EXPECT_LT(info.local_rank, info.local_size);
-  EXPECT_EQ(process_label(), "rank " + std::to_string(info.world_rank) + " (host " + info.hostname + ")");
+  EXPECT_EQ(process_label(),
+            "rank " + std::to_string(info.world_rank) + " (host " + info.hostname + ")");
 }
 
 TEST(Runtime, InitAgainIsHarmless) {
@@ -71,7 +73,8 @@ TEST(Backend, ParsesNamesAndRefusesOthers) {
 
 TEST(Backend, AutoPicksNcclOnlyForCudaMemoryInAnNcclBuild) {
   EXPECT_EQ(resolve_backend(Backend::Auto, Memory::Host), Backend::Mpi);
-  EXPECT_EQ(resolve_backend(Backend::Auto, Memory::Cuda), nccl_built() ? Backend::Nccl : Backend::Mpi);
+  EXPECT_EQ(resolve_backend(Backend::Auto, Memory::Cuda),
+            nccl_built() ? Backend::Nccl : Backend::Mpi);
   EXPECT_EQ(resolve_backend(Backend::Mpi, Memory::Cuda), Backend::Mpi);
   EXPECT_THROW(resolve_backend(Backend::Nccl, Memory::Host), UsageError);
   if (!nccl_built()) {

@@ -52,9 +52,7 @@ TEST(Split, InheritsTheTimeout) {
   EXPECT_EQ(child->timeout(), std::chrono::seconds(7));
 }
 
-TEST(Split, NegativeColorIsRefused) {
-  EXPECT_THROW(world().split(-1, 0), UsageError);
-}
+TEST(Split, NegativeColorIsRefused) { EXPECT_THROW(world().split(-1, 0), UsageError); }
 
 }  // namespace
 }  // namespace tandem::comm

@@ -26,6 +26,14 @@ inline double expected_value(ReduceOp op, int size, std::size_t i) {
   return 0;
 }
 
+// The same as functions of the index, for make_buffer and first_mismatch.
+inline auto inputs_of(int rank) {
+  return [rank](std::size_t i) { return input_value(rank, i); };
+}
+inline auto reduced(ReduceOp op, int size) {
+  return [op, size](std::size_t i) { return expected_value(op, size, i); };
+}
+
 // Raw bytes of `count` elements of `dtype`, element i set to value(i).
 template <class ValueOf>
 std::vector<unsigned char> make_buffer(DType dtype, std::size_t count, ValueOf value) {
@@ -34,13 +42,37 @@ std::vector<unsigned char> make_buffer(DType dtype, std::size_t count, ValueOf v
     const double v = value(i);
     unsigned char* at = bytes.data() + i * dtype_size(dtype);
     switch (dtype) {
-      case DType::Float32: { float x = float(v); std::memcpy(at, &x, 4); break; }
+      case DType::Float32: {
+        float x = float(v);
+        std::memcpy(at, &x, 4);
+        break;
+      }
       case DType::Float64: std::memcpy(at, &v, 8); break;
-      case DType::Float16: { uint16_t x = float_to_fp16(float(v)); std::memcpy(at, &x, 2); break; }
-      case DType::BFloat16: { uint16_t x = float_to_bf16(float(v)); std::memcpy(at, &x, 2); break; }
-      case DType::Int32: { int32_t x = int32_t(v); std::memcpy(at, &x, 4); break; }
-      case DType::Int64: { int64_t x = int64_t(v); std::memcpy(at, &x, 8); break; }
-      case DType::UInt8: { uint8_t x = uint8_t(v); std::memcpy(at, &x, 1); break; }
+      case DType::Float16: {
+        uint16_t x = float_to_fp16(float(v));
+        std::memcpy(at, &x, 2);
+        break;
+      }
+      case DType::BFloat16: {
+        uint16_t x = float_to_bf16(float(v));
+        std::memcpy(at, &x, 2);
+        break;
+      }
+      case DType::Int32: {
+        int32_t x = int32_t(v);
+        std::memcpy(at, &x, 4);
+        break;
+      }
+      case DType::Int64: {
+        int64_t x = int64_t(v);
+        std::memcpy(at, &x, 8);
+        break;
+      }
+      case DType::UInt8: {
+        uint8_t x = uint8_t(v);
+        std::memcpy(at, &x, 1);
+        break;
+      }
     }
   }
   return bytes;
@@ -49,12 +81,36 @@ std::vector<unsigned char> make_buffer(DType dtype, std::size_t count, ValueOf v
 inline double read_value(DType dtype, const unsigned char* bytes, std::size_t i) {
   const unsigned char* at = bytes + i * dtype_size(dtype);
   switch (dtype) {
-    case DType::Float32: { float x; std::memcpy(&x, at, 4); return x; }
-    case DType::Float64: { double x; std::memcpy(&x, at, 8); return x; }
-    case DType::Float16: { uint16_t x; std::memcpy(&x, at, 2); return fp16_to_float(x); }
-    case DType::BFloat16: { uint16_t x; std::memcpy(&x, at, 2); return bf16_to_float(x); }
-    case DType::Int32: { int32_t x; std::memcpy(&x, at, 4); return x; }
-    case DType::Int64: { int64_t x; std::memcpy(&x, at, 8); return double(x); }
+    case DType::Float32: {
+      float x;
+      std::memcpy(&x, at, 4);
+      return x;
+    }
+    case DType::Float64: {
+      double x;
+      std::memcpy(&x, at, 8);
+      return x;
+    }
+    case DType::Float16: {
+      uint16_t x;
+      std::memcpy(&x, at, 2);
+      return fp16_to_float(x);
+    }
+    case DType::BFloat16: {
+      uint16_t x;
+      std::memcpy(&x, at, 2);
+      return bf16_to_float(x);
+    }
+    case DType::Int32: {
+      int32_t x;
+      std::memcpy(&x, at, 4);
+      return x;
+    }
+    case DType::Int64: {
+      int64_t x;
+      std::memcpy(&x, at, 8);
+      return double(x);
+    }
     case DType::UInt8: return at[0];
   }
   return 0;

@@ -1,7 +1,7 @@
 // Data parallelism through mpirun: N ranks train like one process with an
 // N-times larger batch (parity per step and in the final parameters).
-#include "engine/checkpoint/safetensors.h"
 #include "tests/e2e/fixtures.h"
+#include "tests/e2e/parity.h"
 #include "tests/e2e/run_tandem.h"
 
 #include <gtest/gtest.h>
@@ -16,38 +16,12 @@ namespace tandem::e2e {
 namespace {
 namespace fs = std::filesystem;
 
-// fp32 on CPU: only the order of summation differs. Losses agree to kRelTol
-// relative. Parameters: the whole parameter vector agrees to kRelTol relative
-// (L2), and each element to kRelTol relative plus kRelTol absolute — AdamW
-// divides by sqrt(v), which turns rounding noise in gradients that are zero in
-// exact arithmetic (the attention key bias) into updates of order lr.
-constexpr double kRelTol = 1e-5;
-
 std::vector<std::string> lm_args(const TempDir& dir, const std::string& run, int batch, const std::string& model = "gpt-tiny") {
   return {"train", "--model_name_or_path", model, "--training_dir", dir.file("data/train"), "--test_dir",
           dir.file("data/test"), "--model_dir", dir.file(run + "/model"), "--output_dir", dir.file(run + "/ckpt"),
           "--output_data_dir", dir.file(run + "/out"), "--max_steps", "6", "--block_size", "32",
           "--per_device_train_batch_size", std::to_string(batch), "--learning_rate", "0.003", "--logging_steps", "1",
           "--num_threads", "1", "--save_steps", "0"};
-}
-
-void expect_same_training(const TempDir& dir, const std::string& a, const std::string& b) {
-  auto la = losses_by_step(dir.file(a + "/out/metrics.jsonl"));
-  auto lb = losses_by_step(dir.file(b + "/out/metrics.jsonl"));
-  ASSERT_EQ(la.size(), 6u);
-  ASSERT_EQ(lb.size(), la.size());
-  for (auto& [step, loss] : la) EXPECT_NEAR(lb.at(step), loss, kRelTol * std::abs(loss)) << "step " << step;
-  auto pa = load_safetensors(dir.file(a + "/model/model.safetensors"));
-  auto pb = load_safetensors(dir.file(b + "/model/model.safetensors"));
-  ASSERT_EQ(pa.size(), pb.size());
-  double diff_sq = 0, norm_sq = 0;
-  for (auto& [name, t] : pa) {
-    const auto& u = pb.at(name);
-    EXPECT_TRUE(torch::allclose(u, t, kRelTol, kRelTol)) << name << " max diff " << (t - u).abs().max().item<double>();
-    diff_sq += (t - u).to(torch::kDouble).pow(2).sum().item<double>();
-    norm_sq += t.to(torch::kDouble).pow(2).sum().item<double>();
-  }
-  EXPECT_LE(std::sqrt(diff_sq / norm_sq), kRelTol);
 }
 
 TEST(DataParallel, TwoAndFourRanksEqualOneProcessWithTheWholeBatch) {

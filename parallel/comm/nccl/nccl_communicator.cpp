@@ -92,7 +92,10 @@ class NcclWork final : public Work {
  public:
   NcclWork(std::shared_ptr<NcclState> state, cudaEvent_t finished, cudaStream_t compute,
            std::string what, std::chrono::milliseconds timeout)
-      : state_(std::move(state)), finished_(finished), compute_(compute), what_(std::move(what)),
+      : state_(std::move(state)),
+        finished_(finished),
+        compute_(compute),
+        what_(std::move(what)),
         timeout_(timeout) {}
 
   ~NcclWork() override { cudaEventDestroy(finished_); }  // released once the event completes
@@ -120,7 +123,8 @@ class NcclWork final : public Work {
       const auto waited = std::chrono::steady_clock::now() - start;
       if (waited > timeout_) {
         state_->abort();
-        throw RuntimeFailure(timeout_message(what_, timeout_) + "; the NCCL communicator was aborted");
+        throw RuntimeFailure(timeout_message(what_, timeout_) +
+                             "; the NCCL communicator was aborted");
       }
       if (waited < kSpinWindow) {
         std::this_thread::yield();
@@ -160,13 +164,15 @@ NcclCommunicator::NcclCommunicator(std::unique_ptr<Communicator> bootstrap, int 
   int devices = 0;
   const cudaError_t rc = cudaGetDeviceCount(&devices);
   if (rc != cudaSuccess) {
-    throw RuntimeFailure(process_label() + ": the NCCL backend needs a CUDA device: cudaGetDeviceCount: " +
-                         cudaGetErrorString(rc) + "; use --comm_backend mpi on machines without GPUs");
+    throw RuntimeFailure(
+        process_label() + ": the NCCL backend needs a CUDA device: cudaGetDeviceCount: " +
+        cudaGetErrorString(rc) + "; use --comm_backend mpi on machines without GPUs");
   }
   if (device < 0 || device >= devices) {
-    usage_error("NCCL communicator", "CUDA device " + std::to_string(device) +
-                                         " does not exist (this host has " + std::to_string(devices) +
-                                         "); run one process per GPU: the device is the local rank");
+    usage_error("NCCL communicator",
+                "CUDA device " + std::to_string(device) + " does not exist (this host has " +
+                    std::to_string(devices) +
+                    "); run one process per GPU: the device is the local rank");
   }
   state_->device = device;
   check_cuda(cudaSetDevice(device), "cudaSetDevice");
@@ -181,11 +187,13 @@ NcclCommunicator::NcclCommunicator(std::unique_ptr<Communicator> bootstrap, int 
   }
   bootstrap_->broadcast(&message, sizeof message, DType::UInt8, 0);
   if (message.error[0] != '\0') {
-    throw RuntimeFailure(process_label() + ": NCCL set-up failed on group rank 0: " + message.error);
+    throw RuntimeFailure(process_label() +
+                         ": NCCL set-up failed on group rank 0: " + message.error);
   }
   try {
     check_nccl(ncclCommInitRank(&state_->comm, size(), message.id, rank()), "ncclCommInitRank");
-    check_cuda(cudaStreamCreateWithFlags(&state_->stream, cudaStreamNonBlocking), "cudaStreamCreate");
+    check_cuda(cudaStreamCreateWithFlags(&state_->stream, cudaStreamNonBlocking),
+               "cudaStreamCreate");
     check_cuda(cudaEventCreateWithFlags(&state_->ready, cudaEventDisableTiming), "cudaEventCreate");
     check_cuda(cudaMalloc(&state_->barrier_word, sizeof(float)), "cudaMalloc");
   } catch (const RuntimeFailure& e) {
@@ -237,7 +245,8 @@ std::shared_ptr<Work> NcclCommunicator::start_allreduce(void* data, std::size_t 
 
 std::shared_ptr<Work> NcclCommunicator::start_broadcast(void* data, std::size_t count, DType dtype,
                                                         int root) {
-  const std::string what = describe("broadcast", count, dtype) + " from rank " + std::to_string(root);
+  const std::string what =
+      describe("broadcast", count, dtype) + " from rank " + std::to_string(root);
   return enqueue(what, [&](ncclComm_t comm, cudaStream_t stream) {
     check_nccl(ncclBroadcast(data, data, count, nccl_type(dtype), root, comm, stream),
                "ncclBroadcast", comm);
@@ -246,10 +255,11 @@ std::shared_ptr<Work> NcclCommunicator::start_broadcast(void* data, std::size_t 
 
 std::shared_ptr<Work> NcclCommunicator::start_allgather(const void* send, void* recv,
                                                         std::size_t count_per_rank, DType dtype) {
-  return enqueue(describe("allgather", count_per_rank, dtype), [&](ncclComm_t comm, cudaStream_t stream) {
-    check_nccl(ncclAllGather(send, recv, count_per_rank, nccl_type(dtype), comm, stream),
-               "ncclAllGather", comm);
-  });
+  return enqueue(
+      describe("allgather", count_per_rank, dtype), [&](ncclComm_t comm, cudaStream_t stream) {
+        check_nccl(ncclAllGather(send, recv, count_per_rank, nccl_type(dtype), comm, stream),
+                   "ncclAllGather", comm);
+      });
 }
 
 std::shared_ptr<Work> NcclCommunicator::start_reduce_scatter(const void* send, void* recv,

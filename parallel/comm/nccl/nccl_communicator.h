@@ -57,9 +57,9 @@ class NcclCommunicator final : public Communicator {
 
   std::unique_ptr<Communicator> bootstrap_;
   int device_;
-  void* compute_stream_ = nullptr;  // cudaStream_t
+  void* compute_stream_ = nullptr;    // cudaStream_t
   std::shared_ptr<NcclState> state_;  // shared with Works, which may abort it
-  std::mutex enqueue_mutex_;  // a DDP hook and the main thread may both enqueue
+  std::mutex enqueue_mutex_;          // a DDP hook and the main thread may both enqueue
 };
 
 }  // namespace tandem::comm

@@ -1,0 +1,46 @@
+#include "launcher/commands/parallel_plan.h"
+
+#include "engine/error.h"
+#include "parallel/topology/placement.h"
+
+namespace tandem::commands {
+
+std::string schedule_kind(const launcher::ModelParallelParams& mp) {
+  if (mp.pipeline == "simple") return "simple";
+  if (mp.schedule_variant == "zb_h1") return "zb_h1";
+  if (mp.virtual_stages > 1) return "interleaved_virtual";
+  return "interleaved";
+}
+
+ParallelPlan make_parallel_plan(const launcher::ModelParallelParams& mp, int world_size, int processes_per_host,
+                                const TransformerModel& model, int block_size, int per_device_batch) {
+  launcher::check_partitions_divide(mp, world_size, std::to_string(world_size) + " processes");
+  ParallelPlan plan;
+  plan.layout = parallel::make_layout(world_size, mp.partitions, parallel::parse_placement(mp.placement_strategy),
+                                      processes_per_host);
+  if (plan.layout.dp_size > 1 && !mp.ddp)
+    throw UsageError("mp_parameters: ddp must be True to run " + std::to_string(plan.layout.dp_size) +
+                     " data-parallel replicas of the " + std::to_string(mp.partitions) + "-stage pipeline (" +
+                     std::to_string(world_size) + " processes, partitions " + std::to_string(mp.partitions) + ")");
+  if (per_device_batch % mp.microbatches != 0)
+    throw UsageError("per_device_train_batch_size " + std::to_string(per_device_batch) +
+                     " is not divisible by microbatches " + std::to_string(mp.microbatches));
+  plan.schedule = {schedule_kind(mp), mp.partitions, mp.microbatches, mp.virtual_stages};
+  pipeline::check_spec(plan.schedule);
+
+  // Compute: forward + backward (about 3x forward) flops per token. Memory:
+  // fp32 weights, gradients and AdamW's two moments, plus the activations one
+  // microbatch stashes.
+  const double tokens_per_microbatch = static_cast<double>(block_size) * per_device_batch / mp.microbatches;
+  int block_index = 0;
+  for (const auto& layer : model.layers()) {
+    const LayerCost c = layer->cost(block_size);
+    std::string name = layer->kind() == "block" ? "block " + std::to_string(block_index++) : layer->kind();
+    plan.layers.push_back({name, 3.0 * c.flops_per_token, 16.0 * c.parameters + c.activation_bytes_per_token * tokens_per_microbatch,
+                           c.parameters});
+  }
+  plan.stages = pipeline::partition_layers(plan.layers, mp.partitions * mp.virtual_stages, mp.memory_weight);
+  return plan;
+}
+
+}  // namespace tandem::commands

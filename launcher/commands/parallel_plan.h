@@ -1,0 +1,32 @@
+#pragma once
+// From a model-parallel configuration to the concrete plan every rank follows:
+// the rank grid (placement), the schedule, and the cut of the layer list into
+// stages. `tandem train` executes it; `tandem plan` prints it.
+
+#include "engine/model/transformer_model.h"
+#include "launcher/distribution/model_parallel.h"
+#include "parallel/pipeline/partition/partitioner.h"
+#include "parallel/pipeline/schedule/schedule.h"
+#include "parallel/topology/layout.h"
+
+#include <vector>
+
+namespace tandem::commands {
+
+struct ParallelPlan {
+  parallel::ParallelLayout layout;
+  pipeline::ScheduleSpec schedule;
+  std::vector<pipeline::LayerWeight> layers;
+  std::vector<pipeline::StageSpan> stages;  // partitions × virtual_stages, in global stage order
+};
+
+// Throws UsageError naming the parameter when the configuration cannot run on
+// `world_size` processes (partitions not dividing it, hybrid without ddp, a
+// batch not divisible by microbatches, more stages than layers, ...).
+ParallelPlan make_parallel_plan(const launcher::ModelParallelParams& mp, int world_size, int processes_per_host,
+                                const TransformerModel& model, int block_size, int per_device_batch);
+
+// SMP's `pipeline` and tandem's virtual_stages / zero_bubble to a schedule kind.
+std::string schedule_kind(const launcher::ModelParallelParams& mp);
+
+}  // namespace tandem::commands

@@ -1,0 +1,324 @@
+#include "parallel/pipeline/executor/pipeline_executor.h"
+
+#include "engine/error.h"
+#include "engine/model/gpt_layers.h"
+
+#include <chrono>
+#include <map>
+
+namespace tandem::pipeline {
+namespace {
+
+comm::DType float_dtype(const torch::Tensor& t) {
+  if (t.scalar_type() == torch::kFloat32) return comm::DType::Float32;
+  if (t.scalar_type() == torch::kBFloat16) return comm::DType::BFloat16;
+  if (t.scalar_type() == torch::kFloat64) return comm::DType::Float64;
+  throw RuntimeFailure(std::string("pipeline: unsupported activation dtype ") + c10::toString(t.scalar_type()));
+}
+
+double now_us() {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+// What one (chunk, microbatch) keeps between its forward and its backward.
+struct PipelineExecutor::Stash {
+  torch::Tensor input;        // received activation (requires grad), undefined on stage 0
+  torch::Tensor output;       // stage output, or the scaled loss on the last stage
+  torch::Tensor grad_output;  // received from the next stage
+  torch::Tensor grad_input;   // to send to the previous stage
+};
+
+PipelineExecutor::PipelineExecutor(TransformerModel& model, std::vector<ChunkLayers> stage_layers,
+                                   PipelineGroups groups, ScheduleSpec spec, World& world,
+                                   ddp::ReducerOptions reducer_options, torch::Device device)
+    : model_(model), stage_layers_(std::move(stage_layers)), groups_(groups), spec_(spec), world_(world), device_(device) {
+  for (size_t s = groups_.pp_rank; s < stage_layers_.size(); s += groups_.pp_size) chunks_.push_back(stage_layers_[s]);
+  if (2 * static_cast<int64_t>(stage_layers_.size()) * spec_.microbatches_m >= 30000)
+    throw UsageError("partitions × virtual_stages × microbatches is too large for message tags (keep it below 15000)");
+  schedule_ = build_schedule(spec_)[groups_.pp_rank];
+  // The last stage computes logits with the embedding matrix; when the
+  // embedding lives on another rank the head keeps its own copy, and the two
+  // copies' gradients are summed each step so both stay equal (as one tensor
+  // would be in one process).
+  if (model_.config().family == ModelFamily::Gpt && model_.config().tie_embeddings && holds_head() &&
+      !holds_embedding()) {
+    auto head = std::dynamic_pointer_cast<GptHead>(model_.layers().back());
+    head->untie_into_own_copy();
+    tied_copy_ = {head->weight()};
+  }
+  if (groups_.dp_size > 1) {
+    std::vector<torch::Tensor> params;
+    for (auto& [name, p] : named_parameters()) params.push_back(p);
+    reducer_ = std::make_unique<ddp::GradientReducer>(params, *groups_.data, reducer_options);
+  }
+}
+
+PipelineExecutor::~PipelineExecutor() {
+  for (auto& w : sends_in_flight_) {
+    try {
+      w->wait();
+    } catch (...) {
+    }
+  }
+}
+
+bool PipelineExecutor::holds_embedding() const {
+  for (const auto& c : chunks_)
+    if (c.begin == 0) return true;
+  return false;
+}
+
+bool PipelineExecutor::holds_head() const {
+  for (const auto& c : chunks_)
+    if (c.end == model_.size()) return true;
+  return false;
+}
+
+NamedTensors PipelineExecutor::named_parameters() const {
+  NamedTensors out;
+  for (const auto& c : chunks_) {
+    auto part = model_.named_parameters(c.begin, c.end);
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  return out;
+}
+
+std::string PipelineExecutor::shard_suffix() const {
+  return "-stage" + std::to_string(groups_.pp_rank) + "-of-" + std::to_string(groups_.pp_size);
+}
+
+int PipelineExecutor::tag(bool gradient, int microbatch, int receiving_stage) const {
+  const int stages = last_stage() + 1;
+  return ((gradient ? 1 : 0) * stages + receiving_stage) * spec_.microbatches_m + microbatch;
+}
+
+torch::Tensor PipelineExecutor::boundary_buffer(int64_t examples) const {
+  // Shapes are agreed before the step: [examples, block, d_model] on every boundary.
+  return torch::empty({examples, block_size_, model_.config().d_model},
+                      torch::TensorOptions().dtype(torch::kFloat32).device(device_));
+}
+
+LossSums PipelineExecutor::forward_backward(const std::vector<Batch>& micro_steps) {
+  double loss_sum = 0;
+  const double accumulation = static_cast<double>(micro_steps.size());
+  timeline_.clear();
+  peak_stashed_ = 0;
+  peak_stashed_bytes_ = 0;
+  for (size_t k = 0; k < micro_steps.size(); ++k)
+    run_step(micro_steps[k], /*sync=*/k + 1 == micro_steps.size(), 1.0 / (accumulation * spec_.microbatches_m),
+             loss_sum);
+  if (last_stage() % groups_.pp_size != groups_.pp_rank || !holds_head()) return {0, 0};
+  return {loss_sum / accumulation, 1.0};
+}
+
+void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale, double& loss_sum) {
+  const int m = spec_.microbatches_m;
+  if (batch.examples() % m != 0)
+    throw UsageError("per_device_train_batch_size " + std::to_string(batch.examples()) +
+                     " is not divisible by microbatches " + std::to_string(m));
+  const int64_t mb = batch.examples() / m;
+  block_size_ = batch.input_ids.size(1);
+  const auto family = model_.config().family;
+  std::map<std::pair<int, int>, Stash> stash;  // (chunk, microbatch)
+  int64_t stashed_bytes = 0;
+  int last_backward = -1;
+  for (size_t a = 0; a < schedule_.size(); ++a)
+    if (schedule_[a].kind == ActionKind::Backward || schedule_[a].kind == ActionKind::BackwardWeight)
+      last_backward = static_cast<int>(a);
+
+  auto release = [&](Stash& s) {
+    if (s.input.defined()) stashed_bytes -= s.input.numel() * s.input.element_size();
+    if (s.output.defined() && s.output.dim() > 0) stashed_bytes -= s.output.numel() * s.output.element_size();
+    s.input = torch::Tensor();
+    s.output = torch::Tensor();
+    s.grad_output = torch::Tensor();
+  };
+
+  for (size_t a = 0; a < schedule_.size(); ++a) {
+    const Action& act = schedule_[a];
+    const int stage = stage_of(act.chunk);
+    const ChunkLayers& layers = chunks_[act.chunk];
+    const double t0 = now_us();
+    switch (act.kind) {
+      case ActionKind::RecvActivation:
+      case ActionKind::RecvGradient: {
+        const bool gradient = act.kind == ActionKind::RecvGradient;
+        auto buffer = boundary_buffer(mb);
+        groups_.pipeline
+            ->recv_async(buffer.data_ptr(), buffer.numel(), float_dtype(buffer), rank_of_stage(act.peer_stage),
+                         tag(gradient, act.microbatch, stage))
+            ->wait();
+        Stash& s = stash[{act.chunk, act.microbatch}];
+        if (gradient) {
+          s.grad_output = buffer;
+        } else {
+          s.input = buffer.requires_grad_(true);
+          stashed_bytes += buffer.numel() * buffer.element_size();
+        }
+        break;
+      }
+      case ActionKind::SendActivation:
+      case ActionKind::SendGradient: {
+        const bool gradient = act.kind == ActionKind::SendGradient;
+        Stash& s = stash[{act.chunk, act.microbatch}];
+        auto buffer = (gradient ? s.grad_input : s.output).detach().contiguous();
+        if (gradient) s.grad_input = torch::Tensor();
+        send_buffers_.push_back(buffer);
+        sends_in_flight_.push_back(groups_.pipeline->send_async(buffer.data_ptr(), buffer.numel(), float_dtype(buffer),
+                                                                rank_of_stage(act.peer_stage),
+                                                                tag(gradient, act.microbatch, act.peer_stage)));
+        break;
+      }
+      case ActionKind::Forward: {
+        Stash& s = stash[{act.chunk, act.microbatch}];
+        const Batch part = batch.slice(act.microbatch * mb, (act.microbatch + 1) * mb);
+        const BatchContext ctx{part.input_ids, part.attention_mask};
+        auto out = model_.forward(stage == 0 ? part.input_ids : s.input, ctx, layers.begin, layers.end);
+        if (stage == last_stage()) {
+          auto loss = model_loss(family, out, part.targets);
+          loss_sum += loss.item<double>() / m;
+          s.output = loss * loss_scale;  // mean over the replica's batch, as one process computes it
+        } else {
+          s.output = out;
+          stashed_bytes += out.numel() * out.element_size();
+        }
+        break;
+      }
+      case ActionKind::Backward:
+      case ActionKind::BackwardWeight: {
+        Stash& s = stash[{act.chunk, act.microbatch}];
+        if (reducer_) reducer_->before_backward(sync && static_cast<int>(a) == last_backward);
+        std::vector<torch::Tensor> grads;
+        if (stage != last_stage()) grads.push_back(s.grad_output);
+        if (act.kind == ActionKind::Backward) {
+          torch::autograd::backward({s.output}, grads);
+          if (stage > 0) s.grad_input = s.input.grad();
+        } else {
+          // The input gradient was taken by BackwardInput; now only the weights'.
+          std::vector<torch::Tensor> weights;
+          for (auto& [name, p] : model_.named_parameters(layers.begin, layers.end)) weights.push_back(p);
+          torch::autograd::backward({s.output}, grads, /*retain_graph=*/false, /*create_graph=*/false, weights);
+        }
+        release(s);
+        break;
+      }
+      case ActionKind::BackwardInput: {
+        Stash& s = stash[{act.chunk, act.microbatch}];
+        if (stage > 0) {
+          std::vector<torch::Tensor> grads;
+          if (stage != last_stage()) grads.push_back(s.grad_output);
+          s.grad_input = torch::autograd::grad({s.output}, {s.input}, grads, /*retain_graph=*/true)[0];
+        }
+        break;
+      }
+      case ActionKind::ReduceGradients:
+        if (sync) {
+          if (reducer_) reducer_->finish();
+          sync_tied_gradients();
+        }
+        break;
+      case ActionKind::OptimizerStep:
+        break;  // the trainer steps the optimizer after clipping
+    }
+    if (is_compute(act.kind)) timeline_.push_back({act, t0, now_us()});
+    int live = 0;
+    for (const auto& [key, s] : stash) live += s.input.defined() || s.output.defined();
+    peak_stashed_ = std::max(peak_stashed_, live);
+    peak_stashed_bytes_ = std::max(peak_stashed_bytes_, stashed_bytes);
+  }
+  for (auto& w : sends_in_flight_) w->wait();
+  sends_in_flight_.clear();
+  send_buffers_.clear();
+}
+
+void PipelineExecutor::sync_tied_gradients() {
+  const bool tied = model_.config().family == ModelFamily::Gpt && model_.config().tie_embeddings;
+  if (!tied || groups_.tied_pair->size() < 2) return;
+  torch::Tensor grad;
+  if (!tied_copy_.empty()) {
+    grad = tied_copy_.front().mutable_grad();
+  } else {
+    auto embedding = std::dynamic_pointer_cast<GptEmbedding>(model_.layers().front());
+    grad = embedding->wte.mutable_grad();
+  }
+  if (!grad.defined()) throw RuntimeFailure("pipeline: tied embedding has no gradient after backward");
+  groups_.tied_pair->allreduce(grad.data_ptr(), grad.numel(), float_dtype(grad), comm::ReduceOp::Sum);
+}
+
+double PipelineExecutor::global_grad_norm_squared(double local) {
+  // The head's copy of the tied embedding is the same parameter as wte: count it once.
+  for (const auto& t : tied_copy_)
+    if (t.grad().defined()) local -= t.grad().to(torch::kDouble).pow(2).sum().item<double>();
+  groups_.pipeline->allreduce(&local, 1, comm::DType::Float64, comm::ReduceOp::Sum);
+  return local;
+}
+
+EvalSums PipelineExecutor::evaluate(const Batch& batch) {
+  torch::NoGradGuard no_grad;
+  block_size_ = batch.input_ids.size(1);
+  const BatchContext ctx{batch.input_ids, batch.attention_mask};
+  EvalSums sums;
+  for (size_t c = 0; c < chunks_.size(); ++c) {
+    const int stage = stage_of(static_cast<int>(c));
+    torch::Tensor h = batch.input_ids;
+    if (stage > 0) {
+      h = boundary_buffer(batch.examples());
+      groups_.pipeline->recv_async(h.data_ptr(), h.numel(), float_dtype(h), rank_of_stage(stage - 1), tag(false, 0, stage))
+          ->wait();
+    }
+    auto out = model_.forward(h, ctx, chunks_[c].begin, chunks_[c].end).contiguous();
+    if (stage < last_stage()) {
+      groups_.pipeline->send_async(out.data_ptr(), out.numel(), float_dtype(out), rank_of_stage(stage + 1),
+                                   tag(false, 0, stage + 1))
+          ->wait();
+      continue;
+    }
+    const auto family = model_.config().family;
+    const double count = family == ModelFamily::Gpt ? static_cast<double>(batch.targets.numel())
+                                                    : static_cast<double>(batch.examples());
+    sums.loss_sum = model_loss(family, out, batch.targets).item<double>() * count;
+    sums.count = count;
+    if (family == ModelFamily::Encoder) sums.correct = out.argmax(-1).eq(batch.targets).sum().item<double>();
+  }
+  return sums;
+}
+
+NamedTensors PipelineExecutor::full_model_on_main() {
+  // Replica 0's stages send their parameters to its first rank (world rank 0
+  // under both placements), which assembles the whole model in HF layout.
+  if (groups_.dp_rank != 0) return {};
+  const bool main = groups_.pp_rank == 0;
+  for (size_t stage = 0; stage < stage_layers_.size(); ++stage) {
+    const int owner = rank_of_stage(static_cast<int>(stage));
+    if (owner == 0 || (!main && owner != groups_.pp_rank)) continue;
+    // Both ends list the stage's parameters of the tied model: the head's own
+    // copy of wte is not part of it.
+    std::vector<torch::Tensor> params;
+    for (auto& [name, p] : model_.named_parameters(stage_layers_[stage].begin, stage_layers_[stage].end))
+      if (tied_copy_.empty() || !p.is_same(tied_copy_.front())) params.push_back(p);
+    int64_t total = 0;
+    for (auto& p : params) total += p.numel();
+    auto flat = torch::empty({total}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
+    const int gather_tag = 30000 + static_cast<int>(stage);
+    torch::NoGradGuard no_grad;
+    int64_t offset = 0;
+    if (main) {
+      groups_.pipeline->recv_async(flat.data_ptr(), total, comm::DType::Float32, owner, gather_tag)->wait();
+      for (auto& p : params) {
+        p.copy_(flat.narrow(0, offset, p.numel()).view(p.sizes()));
+        offset += p.numel();
+      }
+    } else {
+      for (auto& p : params) {
+        flat.narrow(0, offset, p.numel()).copy_(p.detach().reshape({-1}));
+        offset += p.numel();
+      }
+      groups_.pipeline->send_async(flat.data_ptr(), total, comm::DType::Float32, 0, gather_tag)->wait();
+    }
+  }
+  return main ? model_.named_parameters() : NamedTensors{};
+}
+
+}  // namespace tandem::pipeline

@@ -1,0 +1,94 @@
+#pragma once
+// Runs this rank's pipeline action list with libtorch autograd: receives a
+// stage's input (requiring grad), runs the stage's layers, sends the output;
+// backward with the received output gradient, sends the input gradient;
+// releases a microbatch's activations as soon as its backward is done.
+// Transfers are point-to-point over the pipeline group: sends are posted and
+// never block, receives block (the semantics the schedule simulator checks).
+// Every boundary carries [microbatch, block_size, d_model] floats, a shape all
+// ranks know before the step, so no shapes travel.
+
+#include "engine/model/transformer_model.h"
+#include "engine/train/step_executor.h"
+#include "engine/train/world.h"
+#include "parallel/comm/communicator.h"
+#include "parallel/ddp/gradient_reducer.h"
+#include "parallel/pipeline/schedule/action.h"
+#include "parallel/pipeline/schedule/schedule.h"
+
+#include <memory>
+#include <vector>
+
+namespace tandem::pipeline {
+
+struct PipelineGroups {
+  comm::Communicator* pipeline;   // the ranks of this model replica, by pp_rank
+  comm::Communicator* data;       // the ranks holding this stage, by dp_rank (size 1 without ddp)
+  comm::Communicator* tied_pair;  // first and last stage of this replica (tied embeddings), else a group of one
+  int pp_rank, pp_size, dp_rank, dp_size;
+};
+
+struct ChunkLayers {
+  size_t begin, end;  // layers of the model this chunk runs
+};
+
+// Timestamps of executed compute actions, for the Chrome trace benchmark.
+struct ExecutedAction {
+  Action action;
+  double start_us, end_us;
+};
+
+class PipelineExecutor : public StepExecutor {
+ public:
+  // `stage_layers[s]` are the layers of global stage s (pp_size × virtual
+  // stages of them); this rank runs stages c*pp_size + pp_rank.
+  PipelineExecutor(TransformerModel& model, std::vector<ChunkLayers> stage_layers, PipelineGroups groups,
+                   ScheduleSpec spec, World& world, ddp::ReducerOptions reducer_options, torch::Device device);
+  ~PipelineExecutor() override;
+
+  LossSums forward_backward(const std::vector<Batch>& micro_steps) override;
+  EvalSums evaluate(const Batch& batch) override;
+  NamedTensors named_parameters() const override;
+  double global_grad_norm_squared(double local) override;
+  bool writes_shard() const override { return groups_.dp_rank == 0; }
+  std::string shard_suffix() const override;
+  NamedTensors full_model_on_main() override;
+  void train_mode(bool on) override { model_.train(on); }
+
+  const std::vector<Action>& actions() const { return schedule_; }
+  // Peak number of microbatch activations stashed on this rank during the last step, and their bytes.
+  int peak_stashed() const { return peak_stashed_; }
+  int64_t peak_stashed_bytes() const { return peak_stashed_bytes_; }
+  const std::vector<ExecutedAction>& last_step_timeline() const { return timeline_; }
+
+ private:
+  struct Stash;
+  void run_step(const Batch& replica_batch, bool sync, double loss_scale, double& loss_sum);
+  int stage_of(int chunk) const { return chunk * groups_.pp_size + groups_.pp_rank; }
+  int last_stage() const { return groups_.pp_size * static_cast<int>(chunks_.size()) - 1; }
+  int rank_of_stage(int stage) const { return stage % groups_.pp_size; }
+  int tag(bool gradient, int microbatch, int chunk) const;
+  torch::Tensor boundary_buffer(int64_t examples) const;
+  void sync_tied_gradients();
+  bool holds_embedding() const;
+  bool holds_head() const;
+
+  TransformerModel& model_;
+  std::vector<ChunkLayers> stage_layers_;  // every stage of the replica
+  std::vector<ChunkLayers> chunks_;        // this rank's stages, by chunk
+  int64_t block_size_ = 0;
+  PipelineGroups groups_;
+  ScheduleSpec spec_;
+  World& world_;
+  torch::Device device_;
+  std::vector<Action> schedule_;  // this rank's action list
+  std::vector<torch::Tensor> tied_copy_;  // the head's own copy of wte on the last stage, if untied here
+  std::unique_ptr<ddp::GradientReducer> reducer_;
+  std::vector<std::shared_ptr<comm::Work>> sends_in_flight_;
+  std::vector<torch::Tensor> send_buffers_;
+  int peak_stashed_ = 0;
+  int64_t peak_stashed_bytes_ = 0;
+  std::vector<ExecutedAction> timeline_;
+};
+
+}  // namespace tandem::pipeline

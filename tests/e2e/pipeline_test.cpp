@@ -1,0 +1,106 @@
+// Pipeline model parallelism through mpirun, in the forms SageMaker passes it:
+// every case equals one process training the same replica batch, per step and
+// in the final (gathered, Hugging Face layout) parameters.
+#include "tests/e2e/fixtures.h"
+#include "tests/e2e/parity.h"
+#include "tests/e2e/run_tandem.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace tandem::e2e {
+namespace {
+namespace fs = std::filesystem;
+
+struct PipelineCase {
+  const char* name;
+  int processes;
+  std::string mp_parameters;  // --mp_parameters, SageMaker's command-line form
+  int replicas;               // data-parallel replicas of the pipeline
+  std::string model = "gpt-tiny";
+};
+
+std::vector<std::string> job(const TempDir& dir, const PipelineCase& c, const std::string& run, int batch) {
+  const bool encoder = c.model == "encoder-tiny";
+  return {"train", "--model_name_or_path", c.model, "--training_dir", dir.file("data/train"), "--test_dir",
+          dir.file("data/test"), "--model_dir", dir.file(run + "/model"), "--output_dir", dir.file(run + "/ckpt"),
+          "--output_data_dir", dir.file(run + "/out"), "--max_steps", "5", "--block_size", encoder ? "16" : "32",
+          "--per_device_train_batch_size", std::to_string(batch), "--learning_rate", "0.003", "--logging_steps", "1",
+          "--num_threads", "1", "--save_steps", "0"};
+}
+
+class Pipeline : public ::testing::TestWithParam<PipelineCase> {};
+
+TEST_P(Pipeline, EqualsOneProcess) {
+  const auto& c = GetParam();
+  TempDir dir;
+  if (c.model == "encoder-tiny") write_classification_channels(dir);
+  else write_lm_channels(dir);
+  constexpr int kReplicaBatch = 8;
+  ASSERT_EQ(run_tandem(job(dir, c, "one", kReplicaBatch * c.replicas), dir.path()).exit_code, 0);
+  auto args = with_flag(job(dir, c, "pipe", kReplicaBatch), "--mp_parameters", c.mp_parameters);
+  auto r = run_mpi(c.processes, args, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("pipeline: "), std::string::npos) << r.out;
+  expect_same_training(dir, "one", "pipe");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, Pipeline,
+    ::testing::Values(
+        PipelineCase{"p2_m4_interleaved", 2, "partitions=2,microbatches=4,pipeline=interleaved", 1},
+        PipelineCase{"p2_m4_simple", 2, "partitions=2,microbatches=4,pipeline=simple", 1},
+        PipelineCase{"p4_m8_interleaved", 4, "microbatches=8,partitions=4,pipeline=interleaved", 1},
+        PipelineCase{"p2_dp2_cluster", 4, "ddp=True,microbatches=4,partitions=2,placement_strategy=cluster", 2},
+        PipelineCase{"p2_dp2_spread", 4, "ddp=True,microbatches=4,partitions=2,placement_strategy=spread", 2},
+        PipelineCase{"p2_v2_virtual", 2, "microbatches=4,partitions=2,virtual_stages=2", 1},
+        PipelineCase{"p2_zero_bubble", 2, "microbatches=4,partitions=2,zero_bubble=True", 1},
+        PipelineCase{"encoder_p2_m2", 2, "microbatches=2,partitions=2", 1, "encoder-tiny"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(PipelineErrors, ClearMessagesForImpossibleLayouts) {
+  TempDir dir;
+  write_lm_channels(dir);
+  PipelineCase base{"", 2, "", 1};
+  struct Bad {
+    int np;
+    std::string mp;
+    const char* message;
+  } cases[] = {
+      {2, "partitions=3", "partitions"},
+      {2, "partitions=2,microbatches=3", "is not divisible by microbatches 3"},
+      {4, "partitions=2", "ddp must be True"},
+      {2, "partitions=2,tensor_parallel_degree=2", "tensor_parallel_degree"},
+      {2, "partitions=2,microbatchez=2", "microbatchez"},
+      {2, "partitions=2,virtual_stages=3,microbatches=4", "exceeds the model's 5 layers"},
+  };
+  for (const auto& b : cases) {
+    auto args = with_flag(job(dir, base, "bad", 8), "--mp_parameters", b.mp);
+    auto r = run_mpi(b.np, args, dir.path());
+    EXPECT_EQ(r.exit_code, 2) << b.mp << ": " << r.err;
+    EXPECT_NE(r.err.find(b.message), std::string::npos) << b.mp << ": " << r.err;
+    EXPECT_FALSE(fs::exists(dir.file("bad/model/model.safetensors")));
+  }
+}
+
+TEST(PipelineCheckpoint, ResumesPerStage) {
+  TempDir dir;
+  write_lm_channels(dir);
+  PipelineCase c{"", 2, "partitions=2,microbatches=4", 1};
+  auto args = with_flag(with_flag(job(dir, c, "run", 8), "--mp_parameters", c.mp_parameters), "--save_steps", "3");
+  ASSERT_EQ(run_mpi(2, args, dir.path()).exit_code, 0);
+  EXPECT_TRUE(fs::exists(dir.file("run/ckpt/checkpoint-3/model-stage0-of-2.safetensors")));
+  EXPECT_TRUE(fs::exists(dir.file("run/ckpt/checkpoint-3/model-stage1-of-2.safetensors")));
+  fs::remove_all(dir.file("run/ckpt/checkpoint-5"));
+  auto again = with_flag(with_flag(args, "--output_data_dir", dir.file("run/out2")), "--model_dir", dir.file("run/model2"));
+  auto r = run_mpi(2, again, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto a = losses_by_step(dir.file("run/out/metrics.jsonl"));
+  auto b = losses_by_step(dir.file("run/out2/metrics.jsonl"));
+  for (int step = 4; step <= 5; ++step) EXPECT_EQ(a.at(step), b.at(step)) << step;
+  EXPECT_EQ(slurp(dir.file("run/model/model.safetensors")), slurp(dir.file("run/model2/model.safetensors")));
+}
+
+}  // namespace
+}  // namespace tandem::e2e
