@@ -15,6 +15,6 @@ exec mpirun --oversubscribe --allow-run-as-root -np "${NP:-2}" -x OMP_NUM_THREAD
   --model_name_or_path gpt-mini \
   --training_dir "$run/data/train" --test_dir "$run/data/test" \
   --model_dir "$run/model" --output_dir "$run/checkpoints" --output_data_dir "$run/output" \
-  --block_size 128 --per_device_train_batch_size 8 --max_steps "${MAX_STEPS:-300}" \
+  --block_size 128 --per_device_train_batch_size 8 --max_steps "${MAX_STEPS:-200}" \
   --learning_rate 0.002 --warmup_steps 30 --lr_scheduler_type cosine --weight_decay 0.01 \
-  --logging_steps 25 --eval_steps 100 --save_steps 100 --save_total_limit 2 --seed 42
+  --per_device_eval_batch_size 32 --logging_steps 25 --eval_steps 100 --save_steps 100 --save_total_limit 2 --seed 42

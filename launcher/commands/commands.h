@@ -9,5 +9,6 @@
 namespace tandem::commands {
 
 int train(const std::vector<std::string>& args);
+int plan(const std::vector<std::string>& args);
 
 }  // namespace tandem::commands

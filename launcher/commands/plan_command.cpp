@@ -1,0 +1,160 @@
+// tandem plan: what a model-parallel job will do, without running it — the
+// rank table with each rank's stage layers, the per-rank schedule grid and
+// the theoretical bubble. `--json True` prints the rank table for scripts.
+
+#include "engine/config/train_args.h"
+#include "engine/error.h"
+#include "engine/model/transformer_model.h"
+#include "launcher/commands/commands.h"
+#include "launcher/commands/parallel_plan.h"
+#include "launcher/distribution/distribution.h"
+#include "parallel/pipeline/schedule/bubble.h"
+#include "parallel/pipeline/schedule/grid.h"
+#include "parallel/topology/layout.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <map>
+
+namespace tandem::commands {
+namespace {
+
+struct PlanArgs {
+  std::string distribution, mp_parameters, model = "gpt2-124m";
+  int instance_count = 1, processes_per_host = 0, block_size = 1024, batch = 0;
+  bool json = false;
+};
+
+const char* kPlanHelp =
+    "usage: tandem plan --distribution '<json>'|FILE [--key value]...\n\n"
+    "Prints the rank table, the stage each rank runs, the schedule grid and the\n"
+    "theoretical bubble of a model-parallel job, without running it.\n\n"
+    "  --distribution <json|file>     the estimator's distribution dict (or --mp_parameters k=v,...)\n"
+    "  --mp_parameters <k=v,...>      model-parallel parameters in SageMaker's command-line form\n"
+    "  --instance_count <int>         hosts (default: 1)\n"
+    "  --processes_per_host <int>     processes per host (default: the dict's mpi.processes_per_host, else 1)\n"
+    "  --model_name_or_path <string>  model whose layers are cut into stages (default: gpt2-124m)\n"
+    "  --block_size <int>             tokens per example, for the activation estimate (default: 1024)\n"
+    "  --per_device_train_batch_size <int>  replica batch (default: microbatches)\n"
+    "  --json <True|False>            print the rank table as JSON (default: False)\n";
+
+int positive(const std::string& flag, const std::string& value) {
+  size_t used = 0;
+  int v = 0;
+  try {
+    v = std::stoi(value, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used != value.size() || v <= 0) throw UsageError("--" + flag + ": \"" + value + "\" is not a positive integer");
+  return v;
+}
+
+PlanArgs parse_plan_args(const std::vector<std::string>& argv) {
+  PlanArgs a;
+  const std::map<std::string, std::function<void(const std::string&)>> setters = {
+      {"distribution", [&](const std::string& v) { a.distribution = v; }},
+      {"mp_parameters", [&](const std::string& v) { a.mp_parameters = v; }},
+      {"model_name_or_path", [&](const std::string& v) { a.model = v; }},
+      {"instance_count", [&](const std::string& v) { a.instance_count = positive("instance_count", v); }},
+      {"processes_per_host", [&](const std::string& v) { a.processes_per_host = positive("processes_per_host", v); }},
+      {"block_size", [&](const std::string& v) { a.block_size = positive("block_size", v); }},
+      {"per_device_train_batch_size", [&](const std::string& v) { a.batch = positive("per_device_train_batch_size", v); }},
+      {"json", [&](const std::string& v) { a.json = parse_bool("json", v); }},
+  };
+  for (size_t i = 0; i < argv.size(); i += 2) {
+    if (argv[i].rfind("--", 0) != 0) throw UsageError("unexpected argument \"" + argv[i] + "\" (see tandem plan --help)");
+    const std::string key = argv[i].substr(2);
+    auto it = setters.find(key);
+    if (it == setters.end()) throw UsageError("unknown flag --" + key + " (see tandem plan --help)");
+    if (i + 1 >= argv.size()) throw UsageError("--" + key + " needs a value");
+    it->second(argv[i + 1]);
+  }
+  if (a.distribution.empty() == a.mp_parameters.empty())
+    throw UsageError("tandem plan needs exactly one of --distribution or --mp_parameters");
+  return a;
+}
+
+}  // namespace
+
+int plan(const std::vector<std::string>& argv) {
+  for (const auto& a : argv)
+    if (a == "--help" || a == "-h") {
+      std::cout << kPlanHelp;
+      return 0;
+    }
+  const PlanArgs args = parse_plan_args(argv);
+  launcher::Distribution dist;
+  if (!args.distribution.empty()) {
+    dist = launcher::parse_distribution_arg(args.distribution);
+  } else {
+    dist.strategy = launcher::Distribution::Strategy::ModelParallel;
+    dist.mp = launcher::parse_mp_parameters_arg(args.mp_parameters);
+  }
+  if (dist.strategy != launcher::Distribution::Strategy::ModelParallel)
+    throw UsageError("--distribution: tandem plan shows model-parallel jobs (smdistributed.modelparallel); "
+                     "a data-parallel job runs every rank the same way");
+  const int pph = args.processes_per_host ? args.processes_per_host : std::max(1, dist.processes_per_host);
+  const int world = args.instance_count * pph;
+  const auto& mp = *dist.mp;
+  const TransformerModel model = TransformerModel::build(resolve_model_config(args.model), 0);
+  const ParallelPlan plan = make_parallel_plan(mp, world, pph, model, args.block_size,
+                                               args.batch ? args.batch : mp.microbatches);
+
+  // Each rank's stage layers: chunk c of pipeline rank r is global stage c*p + r.
+  auto stage_layers = [&](int pp_rank) {
+    std::string text;
+    for (int s = pp_rank; s < static_cast<int>(plan.stages.size()); s += plan.layout.pp_size) {
+      const auto& st = plan.stages[s];
+      std::string names = plan.layers[st.begin].name;
+      if (st.end - st.begin > 1) names += ".." + plan.layers[st.end - 1].name;
+      text += (text.empty() ? "" : "; ") + names;
+    }
+    return text;
+  };
+  if (args.json) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& r : plan.layout.ranks)
+      rows.push_back({{"rank", r.rank},
+                      {"host", parallel::host_name(r.host_index)},
+                      {"local_rank", r.local_rank},
+                      {"pp_rank", r.pp_rank},
+                      {"dp_rank", r.dp_rank},
+                      {"stage_layers", stage_layers(r.pp_rank)}});
+    std::cout << rows.dump(2) << std::endl;
+    return 0;
+  }
+  std::printf("%d processes (instance_count %d × processes_per_host %d): %d pipeline stages × %d data-parallel "
+              "replicas, placement %s\n\n",
+              world, args.instance_count, pph, plan.layout.pp_size, plan.layout.dp_size,
+              mp.placement_strategy.c_str());
+  std::printf("%5s  %-8s %10s %8s %8s  %s\n", "rank", "host", "local_rank", "pp_rank", "dp_rank", "stage layers");
+  for (const auto& r : plan.layout.ranks)
+    std::printf("%5d  %-8s %10d %8d %8d  %s\n", r.rank, parallel::host_name(r.host_index).c_str(), r.local_rank,
+                r.pp_rank, r.dp_rank, stage_layers(r.pp_rank).c_str());
+  auto groups = [](const std::function<std::vector<int>(int)>& group_of, int count) {
+    std::string text;
+    for (int g = 0; g < count; ++g) {
+      text += " [";
+      const auto ranks = group_of(g);
+      for (size_t i = 0; i < ranks.size(); ++i) text += (i ? "," : "") + std::to_string(ranks[i]);
+      text += "]";
+    }
+    return text;
+  };
+  std::printf("pipeline groups (one model replica each, by pp_rank):%s\n",
+              groups([&](int d) { return plan.layout.pipeline_group(d); }, plan.layout.dp_size).c_str());
+  std::printf("dp groups (one stage each, by dp_rank):%s\n",
+              groups([&](int p) { return plan.layout.dp_group(p); }, plan.layout.pp_size).c_str());
+  std::printf("\nstages of %s (memory_weight %.2f):\n%s", args.model.c_str(), mp.memory_weight,
+              pipeline::render_partition(plan.layers, plan.stages).c_str());
+  std::printf("\nschedule %s, %d microbatches (forward 1 slot, backward 2):\n%s", plan.schedule.kind.c_str(),
+              mp.microbatches, pipeline::render_grid(pipeline::build_schedule(plan.schedule)).c_str());
+  std::printf("\ntheoretical bubble: %.1f%% of the step\n", 100 * pipeline::theoretical_bubble(plan.schedule));
+  return 0;
+}
+
+}  // namespace tandem::commands

@@ -1,0 +1,70 @@
+// `tandem plan` reproduces the placement tables of the SageMaker docs.
+#include "tests/e2e/run_tandem.h"
+#include "tests/engine/temp_dir.h"
+
+#include <gtest/gtest.h>
+
+namespace tandem::e2e {
+namespace {
+
+const char* kSeedJob =
+    R"({"smdistributed": {"modelparallel": {"enabled": true, "parameters": {"microbatches": 4,
+        "placement_strategy": "%s", "pipeline": "interleaved", "optimize": "speed", "partitions": 4, "ddp": true}}},
+        "mpi": {"enabled": true, "processes_per_host": 8}})";
+
+nlohmann::json plan_json(const std::string& placement, int hosts) {
+  TempDir dir;
+  char dict[1024];
+  std::snprintf(dict, sizeof(dict), kSeedJob, placement.c_str());
+  auto r = run_tandem({"plan", "--distribution", dict, "--instance_count", std::to_string(hosts),
+                       "--model_name_or_path", "gpt-mini", "--json", "True"},
+                      dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return nlohmann::json::parse(r.out);
+}
+
+TEST(Plan, SeedJobOnTwoHostsMatchesTheContractTable) {
+  // sagemaker-contract.md §1.3, worked example B: 2 hosts × 8, 4 partitions.
+  for (const std::string placement : {"cluster", "spread"}) {
+    auto rows = plan_json(placement, 2);
+    ASSERT_EQ(rows.size(), 16u);
+    for (int rank = 0; rank < 16; ++rank) {
+      const auto& row = rows[rank];
+      EXPECT_EQ(row["rank"], rank);
+      EXPECT_EQ(row["host"], rank < 8 ? "algo-1" : "algo-2");
+      EXPECT_EQ(row["local_rank"], rank % 8);
+      const int pp = placement == "cluster" ? rank % 4 : rank / 4;
+      const int dp = placement == "cluster" ? rank / 4 : rank % 4;
+      EXPECT_EQ(row["pp_rank"], pp) << placement << " rank " << rank;
+      EXPECT_EQ(row["dp_rank"], dp) << placement << " rank " << rank;
+      EXPECT_FALSE(row["stage_layers"].get<std::string>().empty());
+    }
+  }
+}
+
+TEST(Plan, EightRanksTwoPartitionsModelGroups) {
+  TempDir dir;
+  auto table = [&](const std::string& placement) {
+    auto r = run_tandem({"plan", "--mp_parameters", "partitions=2,ddp=True,placement_strategy=" + placement,
+                         "--processes_per_host", "8", "--model_name_or_path", "gpt-tiny"},
+                        dir.path());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_NE(table("spread").find("[0,4] [1,5] [2,6] [3,7]"), std::string::npos) << table("spread");
+  EXPECT_NE(table("cluster").find("[0,1] [2,3] [4,5] [6,7]"), std::string::npos) << table("cluster");
+  const std::string text = table("cluster");
+  EXPECT_NE(text.find("theoretical bubble: "), std::string::npos);
+  EXPECT_NE(text.find("rank 1  "), std::string::npos);  // the schedule grid
+}
+
+TEST(Plan, BadDistributionIsOneLine) {
+  TempDir dir;
+  auto r = run_tandem({"plan", "--mp_parameters", "partitions=3", "--processes_per_host", "8"}, dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("partitions"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+}  // namespace
+}  // namespace tandem::e2e
