@@ -64,9 +64,10 @@ TEST(Partitioner, MatchesExhaustiveSearchAndCoversEveryLayer) {
 
 TEST(Partitioner, MemoryWeightMovesTheCut) {
   // A heavy-memory embedding: balancing memory isolates it, balancing compute does not.
-  std::vector<LayerWeight> layers{{"emb", 0, 100, 100}, {"b0", 10, 1, 1}, {"b1", 10, 1, 1}, {"b2", 10, 1, 1}};
+  std::vector<LayerWeight> layers{
+      {"emb", 0, 100, 100}, {"b0", 10, 1, 1}, {"b1", 10, 1, 1}, {"b2", 10, 1, 1}, {"b3", 10, 1, 1}};
   EXPECT_EQ(partition_layers(layers, 2, 1.0)[0].end, 1);
-  EXPECT_EQ(partition_layers(layers, 2, 0.0)[0].end, 2);
+  EXPECT_EQ(partition_layers(layers, 2, 0.0)[0].end, 3);  // 20 + 20 of compute
 }
 
 TEST(Partitioner, MoreStagesThanLayersIsRefused) {
