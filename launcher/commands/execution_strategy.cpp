@@ -1,5 +1,6 @@
 #include "launcher/commands/execution_strategy.h"
 
+#include "engine/error.h"
 #include "engine/train/replica_executor.h"
 #include "launcher/commands/parallel_plan.h"
 #include "parallel/comm/backend.h"
@@ -13,8 +14,16 @@
 namespace tandem::commands {
 namespace {
 
-ddp::ReducerOptions reducer_options(const TrainArgs& args) {
-  return {static_cast<int64_t>(args.first_bucket_mb * (1 << 20)), static_cast<int64_t>(args.bucket_cap_mb) << 20};
+// MPI moves host memory: with parameters on a GPU and no NCCL, buckets and
+// activations are staged through host buffers.
+bool host_staging(const TrainArgs& args, torch::Device device) {
+  return device.is_cuda() &&
+         comm::resolve_backend(comm::parse_backend(args.comm_backend), comm::Memory::Cuda) == comm::Backend::Mpi;
+}
+
+ddp::ReducerOptions reducer_options(const TrainArgs& args, torch::Device device) {
+  return {static_cast<int64_t>(args.first_bucket_mb * (1 << 20)), static_cast<int64_t>(args.bucket_cap_mb) << 20,
+          host_staging(args, device)};
 }
 
 // Data parallel over every process (the default under mpirun, and SMDDP).
@@ -22,9 +31,11 @@ ExecutionStrategy data_parallel(const TrainArgs& args, TransformerModel& model, 
   const auto& process = comm::process_info();
   ExecutionStrategy s;
   if (process.world_size > 1) {
+    const bool staged = host_staging(args, device);
     s.groups.push_back(comm::make_communicator(comm::parse_backend(args.comm_backend),
-                                               device.is_cuda() ? comm::Memory::Cuda : comm::Memory::Host));
-    s.reducer = std::make_unique<ddp::GradientReducer>(model.parameters(), *s.groups.back(), reducer_options(args));
+                                               device.is_cuda() && !staged ? comm::Memory::Cuda : comm::Memory::Host));
+    s.reducer = std::make_unique<ddp::GradientReducer>(model.parameters(), *s.groups.back(),
+                                                       reducer_options(args, device));
   }
   s.executor = std::make_unique<ReplicaExecutor>(model, world, s.reducer.get());
   s.slot = {process.world_rank, process.world_size};
@@ -54,8 +65,10 @@ ExecutionStrategy model_parallel(const launcher::ModelParallelParams& mp, const 
                                   me.pp_rank,        p,                  me.dp_rank,        plan.layout.dp_size};
   std::vector<pipeline::ChunkLayers> stage_layers;
   for (const auto& st : plan.stages) stage_layers.push_back({static_cast<size_t>(st.begin), static_cast<size_t>(st.end)});
+  if (device.is_cuda() && !host_staging(args, device))
+    throw UsageError("pipeline parallelism on GPUs runs over MPI with host staging for now; pass --comm_backend mpi");
   s.executor = std::make_unique<pipeline::PipelineExecutor>(model, stage_layers, groups, plan.schedule, world,
-                                                            reducer_options(args), device);
+                                                            reducer_options(args, device), device);
   s.slot = {me.dp_rank, plan.layout.dp_size};
   std::ostringstream d;
   d << "pipeline: " << p << " partitions × " << plan.layout.dp_size << " data-parallel replicas, schedule "

@@ -30,11 +30,18 @@ GradientReducer::GradientReducer(std::vector<torch::Tensor> parameters, comm::Co
   // Replicas start from rank 0's weights, whatever each rank's seed did.
   {
     torch::NoGradGuard no_grad;
-    for (auto& p : params_) group_.broadcast(p.data_ptr(), p.numel(), comm_dtype(p), 0);
+    for (auto& p : params_) {
+      auto wire = options.stage_through_host ? p.detach().to(torch::kCPU).contiguous() : p.detach();
+      group_.broadcast(wire.data_ptr(), wire.numel(), comm_dtype(wire), 0);
+      if (options.stage_through_host) p.copy_(wire);
+    }
   }
 
-  for (const auto& b : plan_.buckets)
+  for (const auto& b : plan_.buckets) {
     flat_.push_back(torch::zeros({b.numel}, params_.front().options().requires_grad(false)));
+    on_wire_.push_back(options.stage_through_host ? torch::zeros({b.numel}, flat_.back().options().device(torch::kCPU))
+                                                  : flat_.back());
+  }
   pending_.assign(plan_.buckets.size(), 0);
   filled_.assign(params_.size(), false);
   work_.assign(plan_.buckets.size(), nullptr);
@@ -90,7 +97,9 @@ void GradientReducer::launch_ready_buckets() {
 
 void GradientReducer::launch(size_t b) {
   launched_at_[b] = Clock::now();
-  work_[b] = group_.allreduce_async(flat_[b].data_ptr(), flat_[b].numel(), comm_dtype(flat_[b]), comm::ReduceOp::Average);
+  if (!on_wire_[b].is_same(flat_[b])) on_wire_[b].copy_(flat_[b]);
+  work_[b] = group_.allreduce_async(on_wire_[b].data_ptr(), on_wire_[b].numel(), comm_dtype(on_wire_[b]),
+                                    comm::ReduceOp::Average);
 }
 
 void GradientReducer::finish() {
@@ -124,6 +133,7 @@ void GradientReducer::finish() {
     overlap_.comm_seconds += total;
     overlap_.hidden_seconds += std::min(hidden, total);
     work_[b] = nullptr;
+    if (!on_wire_[b].is_same(flat_[b])) flat_[b].copy_(on_wire_[b]);
     for (const auto& s : plan_.buckets[b].slots) {
       auto& p = params_[s.parameter];
       auto reduced = flat_[b].narrow(0, s.offset, s.numel).view(p.sizes());

@@ -23,6 +23,9 @@ namespace tandem::ddp {
 struct ReducerOptions {
   int64_t first_bucket_bytes = 1 << 20;
   int64_t bucket_cap_bytes = 25 << 20;
+  // The communicator moves host memory only (MPI) while the parameters live
+  // on a GPU: buckets are copied to host buffers around each reduction.
+  bool stage_through_host = false;
 };
 
 // Per-step timing of the reductions, for the overlap benchmark.
@@ -53,7 +56,8 @@ class GradientReducer : public GradientSync {
   std::vector<torch::Tensor> params_;
   comm::Communicator& group_;
   BucketPlan plan_;
-  std::vector<torch::Tensor> flat_;  // one contiguous float32 buffer per bucket
+  std::vector<torch::Tensor> flat_;      // one contiguous buffer per bucket, on the parameters' device
+  std::vector<torch::Tensor> on_wire_;   // what the communicator reduces: flat_, or its host copy
   std::vector<int> pending_;         // gradients still missing per bucket
   std::vector<bool> filled_;         // per parameter, this step
   std::vector<std::shared_ptr<comm::Work>> work_;

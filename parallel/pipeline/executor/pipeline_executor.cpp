@@ -33,7 +33,13 @@ struct PipelineExecutor::Stash {
 PipelineExecutor::PipelineExecutor(TransformerModel& model, std::vector<ChunkLayers> stage_layers,
                                    PipelineGroups groups, ScheduleSpec spec, World& world,
                                    ddp::ReducerOptions reducer_options, torch::Device device)
-    : model_(model), stage_layers_(std::move(stage_layers)), groups_(groups), spec_(spec), world_(world), device_(device) {
+    : model_(model),
+      stage_layers_(std::move(stage_layers)),
+      groups_(groups),
+      spec_(spec),
+      world_(world),
+      device_(device),
+      stage_through_host_(reducer_options.stage_through_host) {
   for (size_t s = groups_.pp_rank; s < stage_layers_.size(); s += groups_.pp_size) chunks_.push_back(stage_layers_[s]);
   if (2 * static_cast<int64_t>(stage_layers_.size()) * spec_.microbatches_m >= 30000)
     throw UsageError("partitions × virtual_stages × microbatches is too large for message tags (keep it below 15000)");
@@ -94,10 +100,27 @@ int PipelineExecutor::tag(bool gradient, int microbatch, int receiving_stage) co
   return ((gradient ? 1 : 0) * stages + receiving_stage) * spec_.microbatches_m + microbatch;
 }
 
-torch::Tensor PipelineExecutor::boundary_buffer(int64_t examples) const {
+std::vector<int64_t> PipelineExecutor::boundary_shape(int64_t examples) const {
   // Shapes are agreed before the step: [examples, block, d_model] on every boundary.
-  return torch::empty({examples, block_size_, model_.config().d_model},
-                      torch::TensorOptions().dtype(torch::kFloat32).device(device_));
+  return {examples, block_size_, model_.config().d_model};
+}
+
+void PipelineExecutor::post_send(const torch::Tensor& t, int peer_rank, int tag) {
+  auto wire = (stage_through_host_ ? t.detach().to(torch::kCPU) : t.detach()).contiguous();
+  send_buffers_.push_back(wire);
+  sends_in_flight_.push_back(groups_.pipeline->send_async(wire.data_ptr(), wire.numel(), float_dtype(wire), peer_rank, tag));
+}
+
+torch::Tensor PipelineExecutor::receive(const std::vector<int64_t>& shape, int peer_rank, int tag) {
+  auto wire = torch::empty(shape, torch::TensorOptions().dtype(torch::kFloat32).device(stage_through_host_ ? torch::Device(torch::kCPU) : device_));
+  groups_.pipeline->recv_async(wire.data_ptr(), wire.numel(), float_dtype(wire), peer_rank, tag)->wait();
+  return stage_through_host_ ? wire.to(device_) : wire;
+}
+
+void PipelineExecutor::wait_for_sends() {
+  for (auto& w : sends_in_flight_) w->wait();
+  sends_in_flight_.clear();
+  send_buffers_.clear();
 }
 
 LossSums PipelineExecutor::forward_backward(const std::vector<Batch>& micro_steps) {
@@ -145,11 +168,7 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
       case ActionKind::RecvActivation:
       case ActionKind::RecvGradient: {
         const bool gradient = act.kind == ActionKind::RecvGradient;
-        auto buffer = boundary_buffer(mb);
-        groups_.pipeline
-            ->recv_async(buffer.data_ptr(), buffer.numel(), float_dtype(buffer), rank_of_stage(act.peer_stage),
-                         tag(gradient, act.microbatch, stage))
-            ->wait();
+        auto buffer = receive(boundary_shape(mb), rank_of_stage(act.peer_stage), tag(gradient, act.microbatch, stage));
         Stash& s = stash[{act.chunk, act.microbatch}];
         if (gradient) {
           s.grad_output = buffer;
@@ -163,12 +182,9 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
       case ActionKind::SendGradient: {
         const bool gradient = act.kind == ActionKind::SendGradient;
         Stash& s = stash[{act.chunk, act.microbatch}];
-        auto buffer = (gradient ? s.grad_input : s.output).detach().contiguous();
+        post_send(gradient ? s.grad_input : s.output, rank_of_stage(act.peer_stage),
+                  tag(gradient, act.microbatch, act.peer_stage));
         if (gradient) s.grad_input = torch::Tensor();
-        send_buffers_.push_back(buffer);
-        sends_in_flight_.push_back(groups_.pipeline->send_async(buffer.data_ptr(), buffer.numel(), float_dtype(buffer),
-                                                                rank_of_stage(act.peer_stage),
-                                                                tag(gradient, act.microbatch, act.peer_stage)));
         break;
       }
       case ActionKind::Forward: {
@@ -228,9 +244,7 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
     peak_stashed_ = std::max(peak_stashed_, live);
     peak_stashed_bytes_ = std::max(peak_stashed_bytes_, stashed_bytes);
   }
-  for (auto& w : sends_in_flight_) w->wait();
-  sends_in_flight_.clear();
-  send_buffers_.clear();
+  wait_for_sends();
 }
 
 void PipelineExecutor::sync_tied_gradients() {
@@ -244,7 +258,9 @@ void PipelineExecutor::sync_tied_gradients() {
     grad = embedding->wte.mutable_grad();
   }
   if (!grad.defined()) throw RuntimeFailure("pipeline: tied embedding has no gradient after backward");
-  groups_.tied_pair->allreduce(grad.data_ptr(), grad.numel(), float_dtype(grad), comm::ReduceOp::Sum);
+  auto wire = stage_through_host_ ? grad.to(torch::kCPU) : grad;
+  groups_.tied_pair->allreduce(wire.data_ptr(), wire.numel(), float_dtype(wire), comm::ReduceOp::Sum);
+  if (stage_through_host_) grad.copy_(wire);
 }
 
 double PipelineExecutor::global_grad_norm_squared(double local) {
@@ -263,16 +279,11 @@ EvalSums PipelineExecutor::evaluate(const Batch& batch) {
   for (size_t c = 0; c < chunks_.size(); ++c) {
     const int stage = stage_of(static_cast<int>(c));
     torch::Tensor h = batch.input_ids;
-    if (stage > 0) {
-      h = boundary_buffer(batch.examples());
-      groups_.pipeline->recv_async(h.data_ptr(), h.numel(), float_dtype(h), rank_of_stage(stage - 1), tag(false, 0, stage))
-          ->wait();
-    }
-    auto out = model_.forward(h, ctx, chunks_[c].begin, chunks_[c].end).contiguous();
+    if (stage > 0) h = receive(boundary_shape(batch.examples()), rank_of_stage(stage - 1), tag(false, 0, stage));
+    auto out = model_.forward(h, ctx, chunks_[c].begin, chunks_[c].end);
     if (stage < last_stage()) {
-      groups_.pipeline->send_async(out.data_ptr(), out.numel(), float_dtype(out), rank_of_stage(stage + 1),
-                                   tag(false, 0, stage + 1))
-          ->wait();
+      post_send(out, rank_of_stage(stage + 1), tag(false, 0, stage + 1));
+      wait_for_sends();
       continue;
     }
     const auto family = model_.config().family;
@@ -300,22 +311,20 @@ NamedTensors PipelineExecutor::full_model_on_main() {
       if (tied_copy_.empty() || !p.is_same(tied_copy_.front())) params.push_back(p);
     int64_t total = 0;
     for (auto& p : params) total += p.numel();
-    auto flat = torch::empty({total}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
     const int gather_tag = 30000 + static_cast<int>(stage);
     torch::NoGradGuard no_grad;
-    int64_t offset = 0;
     if (main) {
-      groups_.pipeline->recv_async(flat.data_ptr(), total, comm::DType::Float32, owner, gather_tag)->wait();
+      auto flat = receive({total}, owner, gather_tag);
+      int64_t offset = 0;
       for (auto& p : params) {
         p.copy_(flat.narrow(0, offset, p.numel()).view(p.sizes()));
         offset += p.numel();
       }
     } else {
-      for (auto& p : params) {
-        flat.narrow(0, offset, p.numel()).copy_(p.detach().reshape({-1}));
-        offset += p.numel();
-      }
-      groups_.pipeline->send_async(flat.data_ptr(), total, comm::DType::Float32, 0, gather_tag)->wait();
+      std::vector<torch::Tensor> pieces;
+      for (auto& p : params) pieces.push_back(p.detach().reshape({-1}));
+      post_send(torch::cat(pieces), 0, gather_tag);
+      wait_for_sends();
     }
   }
   return main ? model_.named_parameters() : NamedTensors{};

@@ -44,6 +44,7 @@ class PipelineExecutor : public StepExecutor {
   // stages of them); this rank runs stages c*pp_size + pp_rank.
   PipelineExecutor(TransformerModel& model, std::vector<ChunkLayers> stage_layers, PipelineGroups groups,
                    ScheduleSpec spec, World& world, ddp::ReducerOptions reducer_options, torch::Device device);
+  // reducer_options.stage_through_host also stages the activations.
   ~PipelineExecutor() override;
 
   LossSums forward_backward(const std::vector<Batch>& micro_steps) override;
@@ -68,7 +69,13 @@ class PipelineExecutor : public StepExecutor {
   int last_stage() const { return groups_.pp_size * static_cast<int>(chunks_.size()) - 1; }
   int rank_of_stage(int stage) const { return stage % groups_.pp_size; }
   int tag(bool gradient, int microbatch, int chunk) const;
-  torch::Tensor boundary_buffer(int64_t examples) const;
+  std::vector<int64_t> boundary_shape(int64_t examples) const;
+  // Point-to-point on tensors over the pipeline group. Sends never block (the
+  // wire buffer is kept until the step ends); receives block. Staged through
+  // host memory when the communicator moves host memory only.
+  void post_send(const torch::Tensor& t, int peer_rank, int tag);
+  torch::Tensor receive(const std::vector<int64_t>& shape, int peer_rank, int tag);
+  void wait_for_sends();
   void sync_tied_gradients();
   bool holds_embedding() const;
   bool holds_head() const;
@@ -81,6 +88,7 @@ class PipelineExecutor : public StepExecutor {
   ScheduleSpec spec_;
   World& world_;
   torch::Device device_;
+  bool stage_through_host_;
   std::vector<Action> schedule_;  // this rank's action list
   std::vector<torch::Tensor> tied_copy_;  // the head's own copy of wte on the last stage, if untied here
   std::unique_ptr<ddp::GradientReducer> reducer_;
