@@ -26,6 +26,7 @@ struct Subcommand {
 const std::map<std::string, Subcommand>& subcommands() {
   static const std::map<std::string, Subcommand> table = {
       {"train", {tandem::commands::train, "train or evaluate a model (the SageMaker entry point)"}},
+      {"launch", {tandem::commands::launch, "run a SageMaker job (JOB.json) here, or this host's part of one in a container"}},
       {"plan", {tandem::commands::plan, "show the rank table, stages and schedule of a model-parallel job"}},
   };
   return table;

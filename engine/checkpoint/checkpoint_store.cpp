@@ -35,22 +35,24 @@ std::optional<std::string> CheckpointStore::latest() const {
 }
 
 std::string CheckpointStore::partial_path(int step) const {
-  return (fs::path(dir_) / (folder_name(step) + ".partial")).string();
-}
-
-std::string CheckpointStore::begin(int step) const {
-  const fs::path partial = partial_path(step);
+  const fs::path partial = fs::path(dir_) / (folder_name(step) + ".partial");
   std::error_code ec;
-  fs::remove_all(partial, ec);
   fs::create_directories(partial, ec);
   if (ec) throw RuntimeFailure(partial.string() + ": cannot create checkpoint folder (" + ec.message() + ")");
   return partial.string();
 }
 
-std::string CheckpointStore::commit(int step) const {
-  const fs::path partial = partial_path(step);
+std::string CheckpointStore::begin(int step) const {
+  std::error_code ec;
+  fs::remove_all(fs::path(dir_) / (folder_name(step) + ".partial"), ec);
+  return partial_path(step);
+}
+
+bool CheckpointStore::commit(int step) const {
+  const fs::path partial = fs::path(dir_) / (folder_name(step) + ".partial");
   const auto final_dir = fs::path(dir_) / folder_name(step);
   std::error_code ec;
+  if (!fs::exists(partial, ec)) return false;
   fs::remove_all(final_dir, ec);
   fs::rename(partial, final_dir, ec);
   if (ec) throw RuntimeFailure(final_dir.string() + ": cannot complete checkpoint (" + ec.message() + ")");
@@ -61,7 +63,7 @@ std::string CheckpointStore::commit(int step) const {
       steps.erase(steps.begin());
     }
   }
-  return final_dir.string();
+  return true;
 }
 
 void CheckpointStore::remove_partials() const {

@@ -22,9 +22,12 @@ class CheckpointStore {
 
   // Creates (fresh) the partial folder for `step` and returns its path.
   std::string begin(int step) const;
+  // The partial folder's path, created if this host does not have it yet.
   std::string partial_path(int step) const;
-  // Renames the partial folder to checkpoint-<step> and applies save_total_limit.
-  std::string commit(int step) const;
+  // Renames the partial folder to checkpoint-<step> and applies
+  // save_total_limit. False when there is no partial folder (another process
+  // sharing this filesystem committed it already).
+  bool commit(int step) const;
   // Removes partial folders left by a crash.
   void remove_partials() const;
 

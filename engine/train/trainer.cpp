@@ -178,9 +178,12 @@ MetricRecord Trainer::evaluate(int step) {
 }
 
 void Trainer::save_checkpoint(int step, double train_loss_sum, int train_loss_steps, double runtime) {
-  // Main creates the partial folder, every rank adds its files, main writes the
-  // state file last and renames the folder: a crash at any point leaves no
-  // folder that looks complete.
+  // Every rank adds its files to checkpoint-<step>.partial on its own host;
+  // the main rank writes the state file last and renames its folder. On
+  // SageMaker each instance has its own checkpoint folder, merged under one S3
+  // prefix, so the first process of every other host renames its folder too
+  // (where hosts share a filesystem, the main rank's rename already did). A
+  // crash at any point leaves no folder that looks complete.
   if (world_.is_main()) store_.begin(step);
   world_.barrier();
   const fs::path dir = store_.partial_path(step);
@@ -210,10 +213,12 @@ void Trainer::save_checkpoint(int step, double train_loss_sum, int train_loss_st
     store_.commit(step);
   }
   world_.barrier();
+  if (!world_.is_main() && world_.leads_host()) store_.commit(step);
+  world_.barrier();
 }
 
 int Trainer::resume() {
-  if (world_.is_main()) store_.remove_partials();
+  if (world_.leads_host()) store_.remove_partials();
   world_.barrier();
   const auto latest = store_.latest();
   if (!latest) return 0;

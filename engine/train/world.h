@@ -16,6 +16,9 @@ class World {
   // Element-wise sum over every process of the job.
   virtual std::vector<double> sum(const std::vector<double>& values) = 0;
   virtual void barrier() = 0;
+  // The first process on this host: it manages host-local folders (on
+  // SageMaker each instance has its own /opt/ml/checkpoints).
+  virtual bool leads_host() const { return rank() == 0; }
   bool is_main() const { return rank() == 0; }
 };
 

@@ -9,6 +9,7 @@
 namespace tandem::commands {
 
 int train(const std::vector<std::string>& args);
+int launch(const std::vector<std::string>& args);
 int plan(const std::vector<std::string>& args);
 
 }  // namespace tandem::commands

@@ -28,7 +28,11 @@ std::mutex g_mutex;  // serialises init() and finalize()
 // and a process may exit with the MPI thread still running.
 std::atomic<Runtime*> g_runtime{nullptr};
 
+// SageMaker names hosts algo-1, algo-2, ... (SM_CURRENT_HOST; its toolkit
+// even shims gethostname to return it), and `tandem launch` sets it for each
+// emulated host; errors then name the host the user knows.
 std::string this_hostname() {
+  if (const char* sm = std::getenv("SM_CURRENT_HOST"); sm && *sm) return sm;
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0) return "unknown";
   return name;

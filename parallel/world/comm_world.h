@@ -3,6 +3,7 @@
 
 #include "engine/train/world.h"
 #include "parallel/comm/communicator.h"
+#include "parallel/comm/runtime.h"
 
 namespace tandem::parallel {
 
@@ -17,6 +18,7 @@ class CommWorld : public World {
     return out;
   }
   void barrier() override { group_.barrier(); }
+  bool leads_host() const override { return comm::process_info().local_rank == 0; }
 
  private:
   comm::Communicator& group_;

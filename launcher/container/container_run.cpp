@@ -1,0 +1,122 @@
+#include "launcher/container/container_run.h"
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "engine/error.h"
+#include "launcher/container/tcp_wait.h"
+#include "launcher/container/worker_wait.h"
+#include "launcher/shell/shlex.h"
+#include "launcher/supervisor/child_process.h"
+#include "launcher/supervisor/job_failure.h"
+#include "launcher/supervisor/stop_signals.h"
+
+namespace tandem::launcher {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kSshPort = 22;
+constexpr int kDoneMarkerAttempts = 5;  // the toolkit's retries, 1 s apart
+
+// The toolkit runs ./<entry point> from the code folder. A tandem image need
+// not ship its own binary there: `tandem ...` then runs this one.
+void ensure_entry_point(const ContainerJob& job, const fs::path& tandem_binary) {
+  const std::string program = shlex_split(job.entry_point, "sagemaker_program").front();
+  const fs::path target = job.root / "code" / program;
+  std::error_code ec;
+  if (fs::exists(target, ec)) return;
+  if (program != "tandem") {
+    throw RuntimeFailure("entry point " + target.string() + " is missing (the toolkit runs ./" + program + " from " +
+                         (job.root / "code").string() + ")");
+  }
+  fs::create_directories(target.parent_path());
+  fs::create_symlink(tandem_binary, target);
+}
+
+void start_sshd(const std::string& sshd) {
+  if (!fs::exists(sshd)) {
+    throw RuntimeFailure(sshd + " is missing: multi-host jobs need an ssh server in the image "
+                         "(apt-get install -y openssh-server && mkdir -p /var/run/sshd && ssh-keygen -A)");
+  }
+  ChildProcess::start(ChildSpec({sshd, "-D"}));  // runs for the container's lifetime
+}
+
+void touch_done_markers(const ContainerJob& job, const fs::path& done_dir) {
+  const std::string marker = done_marker(done_dir, job.master()).string();
+  for (const auto& worker : job.workers()) {
+    bool touched = false;
+    for (int attempt = 0; attempt < kDoneMarkerAttempts && !touched; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::seconds(1));
+      touched = run_to_completion(ChildSpec({"ssh", worker, "touch", marker})) == 0;
+    }
+    if (!touched) std::cerr << "tandem: could not mark " << worker << " done over ssh; it gives up waiting on its own\n";
+  }
+}
+
+int run_master(const ContainerJob& job, const ContainerMachine& machine, const ContainerRun& run) {
+  ensure_entry_point(job, run.tandem_binary);
+  const bool multi_host = job.resource.hosts.size() > 1 && job.runner != Runner::Process;
+  if (multi_host) {
+    catch_stop_signals();
+    start_sshd(run.sshd);
+    wait_until_accepting(job.workers(), kSshPort, run.host_wait, std::chrono::seconds(1), "the workers' sshd");
+  }
+  SupervisorOptions options;
+  options.processes_per_host = job.processes_per_host;
+  options.stop_grace_seconds = run.stop_grace_seconds;
+  options.stop_targets = job.runner == Runner::Process ? StopTargets::Leaves : StopTargets::Ranks;
+  ChildSpec command(master_command(job, machine));
+  command.env = job.environment;
+  command.cwd = job.root / "code";
+  const JobOutcome outcome = supervise_job(command, options, [](const std::string&) {});
+  if (multi_host) touch_done_markers(job, run.done_dir);
+
+  const fs::path output = job.root / "output";
+  if (outcome.stop == StopReason::None && outcome.exit_code == 0) {
+    std::ofstream(output / "success");
+    return 0;
+  }
+  if (outcome.stop == StopReason::Signal) return 128 + outcome.stop_signal;
+  const std::string message = describe_job_failure(outcome, {output / "failure"}, 0);
+  write_failure_file(output / "failure", message, /*keep_existing=*/true);
+  throw RuntimeFailure(message);
+}
+
+int run_worker(const ContainerJob& job, const ContainerRun& run) {
+  catch_stop_signals();
+  wait_until_accepting({job.master()}, kSshPort, run.host_wait, std::chrono::seconds(1), "the master's sshd");
+  {
+    // Ranks that orted starts over ssh get their environment from here.
+    std::ofstream out(run.etc_environment, std::ios::app);
+    const Env own = Env::from_process();
+    for (const auto& [name, value] : own.vars()) out << name << "=" << value << "\n";
+    for (const auto& [name, value] : job.environment) out << name << "=" << value << "\n";
+    if (!out) throw RuntimeFailure(run.etc_environment.string() + ": cannot append the job's environment");
+  }
+  start_sshd(run.sshd);
+  WorkerWait wait;
+  wait.master = job.master();
+  wait.done_dir = run.done_dir;
+  switch (wait_as_worker(wait)) {
+    case WorkerEnd::Done:
+      break;
+    case WorkerEnd::NoDoneMarker:
+      std::cerr << "tandem: " << job.master() << " did not mark this host done; its ranks have ended, so exiting\n";
+      break;
+    case WorkerEnd::Stopped:
+      return 128 + stop_signal_received();
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_container_job(const ContainerJob& job, const ContainerMachine& machine, const ContainerRun& run) {
+  // Without MPI every host runs the program itself.
+  if (job.is_master() || job.runner == Runner::Process) return run_master(job, machine, run);
+  return run_worker(job, run);
+}
+
+}  // namespace tandem::launcher

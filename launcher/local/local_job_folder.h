@@ -1,0 +1,17 @@
+#pragma once
+// Writes what a LocalPlan needs on disk before its mpirun starts: every
+// emulated host's /opt/ml tree (a previous launch's trees and output are
+// removed first, so a relaunch starts clean like a new SageMaker job), each
+// host's checkpoint path linked to the shared checkpoint folder, and a custom
+// entry point script copied into each host's code folder.
+
+#include <filesystem>
+
+#include "launcher/job/job_spec.h"
+#include "launcher/local/local_plan.h"
+
+namespace tandem::launcher {
+
+void prepare_local_job_folder(const JobSpec& job, const LocalPlan& plan, const std::filesystem::path& job_file_dir);
+
+}  // namespace tandem::launcher
