@@ -20,14 +20,15 @@ namespace {
 
 struct Subcommand {
   std::function<int(const std::vector<std::string>&)> run;
+  std::function<std::string()> usage;
   const char* summary;
 };
 
 const std::map<std::string, Subcommand>& subcommands() {
   static const std::map<std::string, Subcommand> table = {
-      {"train", {tandem::commands::train, "train or evaluate a model (the SageMaker entry point)"}},
-      {"launch", {tandem::commands::launch, "run a SageMaker job (JOB.json) here, or this host's part of one in a container"}},
-      {"plan", {tandem::commands::plan, "show the rank table, stages and schedule of a model-parallel job"}},
+      {"train", {tandem::commands::train, tandem::commands::train_usage, "train or evaluate a model (the SageMaker entry point)"}},
+      {"launch", {tandem::commands::launch, tandem::commands::launch_usage, "run a SageMaker job (JOB.json) here, or this host's part of one in a container"}},
+      {"plan", {tandem::commands::plan, tandem::commands::plan_usage, "show the rank table, stages and schedule of a model-parallel job"}},
   };
   return table;
 }
@@ -84,8 +85,14 @@ int main(int argc, char** argv) {
   auto it = subcommands().find(args[0]);
   if (it == subcommands().end())
     return fail("unknown command \"" + args[0] + "\" (expected one of: " + command_names() + ")", 2, true);
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
   try {
-    return it->second.run(std::vector<std::string>(args.begin() + 1, args.end()));
+    for (const auto& a : rest)
+      if (a == "--help" || a == "-h") {
+        std::cout << it->second.usage();
+        return 0;
+      }
+    return it->second.run(rest);
   } catch (const tandem::UsageError& e) {
     return fail(e.what(), 2, true);
   } catch (const tandem::RuntimeFailure& e) {

@@ -1,7 +1,8 @@
 #pragma once
 // The subcommands of the `tandem` program. Each takes the arguments after its
 // name and returns the process exit code; errors are thrown (see engine/error.h)
-// and turned into one line by main().
+// and turned into one line by main(). Each also has its usage text, which
+// main() prints for `tandem <command> --help`.
 
 #include <string>
 #include <vector>
@@ -11,5 +12,9 @@ namespace tandem::commands {
 int train(const std::vector<std::string>& args);
 int launch(const std::vector<std::string>& args);
 int plan(const std::vector<std::string>& args);
+
+std::string train_usage();
+std::string launch_usage();
+std::string plan_usage();
 
 }  // namespace tandem::commands

@@ -198,12 +198,9 @@ int launch_in_container(const LaunchArgs& args) {
 
 }  // namespace
 
+std::string launch_usage() { return kUsage; }
+
 int launch(const std::vector<std::string>& argv) {
-  for (const auto& a : argv)
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      return 0;
-    }
   const LaunchArgs args = parse_launch_args(argv);
   if (args.job_file) return launch_job_file(args);
   const bool in_container = args.sagemaker || fs::exists(args.opt_ml / "input" / "config" / "resourceconfig.json");

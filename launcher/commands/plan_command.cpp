@@ -80,12 +80,9 @@ PlanArgs parse_plan_args(const std::vector<std::string>& argv) {
 
 }  // namespace
 
+std::string plan_usage() { return kPlanHelp; }
+
 int plan(const std::vector<std::string>& argv) {
-  for (const auto& a : argv)
-    if (a == "--help" || a == "-h") {
-      std::cout << kPlanHelp;
-      return 0;
-    }
   const PlanArgs args = parse_plan_args(argv);
   launcher::Distribution dist;
   if (!args.distribution.empty()) {

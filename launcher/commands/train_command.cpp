@@ -44,13 +44,10 @@ std::string run_fingerprint(const std::vector<std::string>& argv, const ModelCon
 
 }  // namespace
 
+std::string train_usage() { return train_help(launcher::Env::from_process().vars()); }
+
 int train(const std::vector<std::string>& argv) {
   const launcher::Env env = launcher::Env::from_process();
-  for (const auto& a : argv)
-    if (a == "--help" || a == "-h") {
-      std::cout << train_help(env.vars());
-      return 0;
-    }
   const TrainArgs args = parse_train_args(argv, env.vars());
   const launcher::Distribution distribution = resolve_distribution(args, env);
   if (args.num_threads > 0) torch::set_num_threads(args.num_threads);
