@@ -1,6 +1,6 @@
 #pragma once
 // Small corpora written into a scratch directory, so tests need nothing but the binary.
-#include "tests/engine/temp_dir.h"
+#include "tests/common/temp_dir.h"
 
 #include <string>
 

@@ -3,7 +3,7 @@
 // losses and final parameters.
 #include "engine/checkpoint/safetensors.h"
 #include "tests/e2e/run_tandem.h"
-#include "tests/engine/temp_dir.h"
+#include "tests/common/temp_dir.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // `tandem plan` reproduces the placement tables of the SageMaker docs.
 #include "tests/e2e/run_tandem.h"
-#include "tests/engine/temp_dir.h"
+#include "tests/common/temp_dir.h"
 
 #include <gtest/gtest.h>
 

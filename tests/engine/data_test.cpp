@@ -4,7 +4,7 @@
 #include "engine/data/dataset.h"
 #include "engine/error.h"
 #include "engine/tokenizer/byte_tokenizer.h"
-#include "tests/engine/temp_dir.h"
+#include "tests/common/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -79,7 +79,7 @@ TEST(Channel, MissingEmptyAndTooSmallChannelsNameTheChannel) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message([&] { make_lm_dataset("train", dir.path() + "/nope", 4, 256); }).find("channel train: "),
+  EXPECT_NE(message([&] { make_lm_dataset("train", dir.file("nope"), 4, 256); }).find("channel train: "),
             std::string::npos);
   EXPECT_NE(message([&] { make_lm_dataset("test", dir.path(), 4, 256); }).find("holds no .txt, .jsonl or .bin"),
             std::string::npos);

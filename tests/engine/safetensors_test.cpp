@@ -2,7 +2,7 @@
 #include "engine/checkpoint/safetensors.h"
 #include "engine/error.h"
 #include "engine/model/transformer_model.h"
-#include "tests/engine/temp_dir.h"
+#include "tests/common/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -5,7 +5,7 @@
 #include "engine/error.h"
 #include "launcher/config/json_fields.h"
 #include "tests/launcher/error_matchers.h"
-#include "tests/launcher/temp_dir.h"
+#include "tests/common/temp_dir.h"
 
 namespace tandem::launcher {
 namespace {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "launcher/config/json_fields.h"
-#include "tests/launcher/temp_dir.h"
+#include "tests/common/temp_dir.h"
 
 namespace tandem::launcher {
 namespace {

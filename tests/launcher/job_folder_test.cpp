@@ -6,7 +6,7 @@
 #include "launcher/config/json_fields.h"
 #include "launcher/distribution/distribution.h"
 #include "tests/launcher/error_matchers.h"
-#include "tests/launcher/temp_dir.h"
+#include "tests/common/temp_dir.h"
 
 namespace tandem::launcher {
 namespace {

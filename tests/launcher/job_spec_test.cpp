@@ -4,7 +4,7 @@
 
 #include "engine/error.h"
 #include "tests/launcher/error_matchers.h"
-#include "tests/launcher/temp_dir.h"
+#include "tests/common/temp_dir.h"
 
 namespace tandem::launcher {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "tests/launcher/temp_dir.h"
+#include "tests/common/temp_dir.h"
 
 namespace tandem::launcher {
 namespace {

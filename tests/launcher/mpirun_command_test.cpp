@@ -13,7 +13,7 @@
 #include "launcher/sagemaker/hyperparameters.h"
 #include "launcher/shell/shlex.h"
 #include "tests/launcher/error_matchers.h"
-#include "tests/launcher/temp_dir.h"
+#include "tests/common/temp_dir.h"
 
 namespace tandem::launcher {
 namespace {
