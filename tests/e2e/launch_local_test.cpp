@@ -117,12 +117,14 @@ TEST(LaunchLocal, ExamplesRunScaledDown) {
       {"finetune.json", {}},
       {"data-parallel.json", {"--local", "--processes_per_host", "1"}},
       {"spot.json", {"--local"}},
-      {"metrics.json", {"--local"}}};
+      {"metrics.json", {"--local"}},
+      // 2 hosts x 2 processes: the 4 partitions of the seed's model-parallel job.
+      {"model-parallel.json", {"--local", "--processes_per_host", "2"}}};
   for (const auto& [name, flags] : examples) {
     SCOPED_TRACE(name);
     json job = json::parse(slurp(TANDEM_SOURCE_DIR "/examples/jobs/" + name));
     job["hyperparameters"].update({{"model_name_or_path", "gpt-tiny"}, {"max_steps", 2}, {"block_size", 16},
-                                   {"per_device_train_batch_size", 2}, {"logging_steps", 1}, {"eval_steps", 0}});
+                                   {"per_device_train_batch_size", 4}, {"logging_steps", 1}, {"eval_steps", 0}});
     if (job.contains("checkpoint_s3_uri")) job["checkpoint_s3_uri"] = "../../checkpoints/" + name;
     const std::string file = dir.file("examples/jobs/" + name);
     dir.write("examples/jobs/" + name, job.dump());
