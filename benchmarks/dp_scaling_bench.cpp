@@ -22,6 +22,7 @@
 // the main one (the MPI thread), which compete with compute for the core.
 // benchmarks/compare_data_parallel.sh runs it beside PyTorch DDP.
 
+#include "benchmarks/bench_common.h"
 #include "engine/model/transformer_model.h"
 #include "engine/train/optimizer.h"
 #include "engine/train/replica_executor.h"
@@ -46,12 +47,6 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int flag(int argc, char** argv, const std::string& name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == "--" + name) return std::atoi(argv[i + 1]);
-  return fallback;
-}
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -120,6 +115,7 @@ class PhaseClock : public tandem::GradientSync {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using tandem::bench::flag;
   using namespace tandem;
   comm::init();
   comm::Communicator& world_group = comm::world();
@@ -133,13 +129,7 @@ int main(int argc, char** argv) {
                                     int64_t(flag(argc, argv, "bucket_cap_kb", 25 << 10)) << 10};
   torch::set_num_threads(threads);
 
-  ModelConfig c = preset_config("gpt-tiny");
-  c.name = "bench";
-  c.n_layer = layers;
-  c.n_head = heads;
-  c.d_model = d;
-  c.d_ff = 4 * d;
-  c.max_position = T;
+  const tandem::ModelConfig c = tandem::bench::gpt_shape(layers, d, heads, T);
   auto model = TransformerModel::build(c, 0);
 
   // As launcher/commands/execution_strategy.cpp's data_parallel(): a group of

@@ -22,6 +22,7 @@
 // Writes the last step of each as a Chrome trace (Perfetto: ui.perfetto.dev)
 // to TRACE_DIR/pipeline_<schedule>_m<m>.json, one process per rank.
 
+#include "benchmarks/bench_common.h"
 #include "engine/model/transformer_model.h"
 #include "parallel/comm/runtime.h"
 #include "parallel/pipeline/executor/pipeline_executor.h"
@@ -42,18 +43,6 @@
 namespace {
 
 using namespace tandem;
-
-int flag(int argc, char** argv, const std::string& name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == "--" + name) return std::atoi(argv[i + 1]);
-  return fallback;
-}
-
-std::string text_flag(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == "--" + name) return argv[i + 1];
-  return fallback;
-}
 
 double now_us() {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -140,6 +129,8 @@ struct Row {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using tandem::bench::flag;
+  using tandem::bench::text_flag;
   comm::init();
   comm::Communicator& world = comm::world();
   const int rank = world.rank(), p = world.size();
@@ -165,13 +156,7 @@ int main(int argc, char** argv) {
   const pipeline::PipelineGroups groups{pipeline_group.get(), data_group.get(), tied_group.get(), rank, p, 0, 1};
   parallel::CommWorld comm_world(world);
 
-  ModelConfig c = preset_config("gpt-tiny");
-  c.name = "bench";
-  c.n_layer = layers;
-  c.n_head = heads;
-  c.d_model = d;
-  c.d_ff = 4 * d;
-  c.max_position = T;
+  const tandem::ModelConfig c = tandem::bench::gpt_shape(layers, d, heads, T);
 
   std::vector<Row> rows;
   for (const std::string kind : {"simple", "interleaved", "interleaved_virtual", "zb_h1"}) {

@@ -3,6 +3,7 @@
 // (median tokens/s); benchmarks/compare_single_process.sh runs it beside the
 // PyTorch peer (peer/torch_gpt_throughput.py) with the same shape and threads.
 
+#include "benchmarks/bench_common.h"
 #include "engine/model/transformer_model.h"
 #include "engine/train/optimizer.h"
 
@@ -13,30 +14,15 @@
 #include <string>
 #include <vector>
 
-namespace {
-
-int flag(int argc, char** argv, const std::string& name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == "--" + name) return std::atoi(argv[i + 1]);
-  return fallback;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
+  using tandem::bench::flag;
   const int layers = flag(argc, argv, "layers", 4), d = flag(argc, argv, "d", 256), heads = flag(argc, argv, "heads", 4);
   const int T = flag(argc, argv, "T", 256), B = flag(argc, argv, "batch", 8);
   const int steps = flag(argc, argv, "steps", 20), warmup = flag(argc, argv, "warmup", 3);
   const int threads = flag(argc, argv, "threads", 1);
   torch::set_num_threads(threads);
 
-  tandem::ModelConfig c = tandem::preset_config("gpt-tiny");
-  c.name = "bench";
-  c.n_layer = layers;
-  c.n_head = heads;
-  c.d_model = d;
-  c.d_ff = 4 * d;
-  c.max_position = T;
+  const tandem::ModelConfig c = tandem::bench::gpt_shape(layers, d, heads, T);
   auto model = tandem::TransformerModel::build(c, 0);
   auto opt = tandem::make_adamw(model.named_parameters(), {3e-4, 0.9, 0.999, 1e-8, 0.0});
   auto ids = torch::randint(0, 256, {B, T + 1}, torch::kLong);
