@@ -12,14 +12,12 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_gpt_throughput import GPT, adamw  # noqa: E402
+from torch_gpt_throughput import GPT, adamw, time_steps  # noqa: E402
 
 
 def main():
@@ -43,16 +41,7 @@ def main():
     x, y = ids[:, :-1].contiguous(), ids[:, 1:].contiguous()
 
     dist.barrier()
-    times = []
-    for s in range(a.warmup + a.steps):
-        t0 = time.perf_counter()
-        opt.zero_grad()
-        logits = model(x)
-        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
-        loss.backward()
-        opt.step()
-        if s >= a.warmup:
-            times.append(time.perf_counter() - t0)
+    times = time_steps(model, opt, x, y, a.warmup, a.steps)
     # The job's step is its slowest rank's: max over ranks, step by step.
     slowest = torch.tensor(times, dtype=torch.float64)
     dist.all_reduce(slowest, op=dist.ReduceOp.MAX)

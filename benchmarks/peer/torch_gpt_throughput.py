@@ -69,6 +69,21 @@ def adamw(model):
                              lr=3e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
 
 
+def time_steps(model, opt, x, y, warmup, steps):
+    """Seconds of each training step after `warmup` untimed ones."""
+    times = []
+    for s in range(warmup + steps):
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        logits = model(x)
+        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
+        loss.backward()
+        opt.step()
+        if s >= warmup:
+            times.append(time.perf_counter() - t0)
+    return times
+
+
 def main():
     p = argparse.ArgumentParser()
     for name, default in [("layers", 4), ("d", 256), ("heads", 4), ("T", 256), ("batch", 8), ("steps", 20),
@@ -81,17 +96,7 @@ def main():
     opt = adamw(model)
     ids = torch.randint(0, 256, (a.batch, a.T + 1))
     x, y = ids[:, :-1], ids[:, 1:].contiguous()
-    times = []
-    for s in range(a.warmup + a.steps):
-        t0 = time.perf_counter()
-        opt.zero_grad()
-        logits = model(x)
-        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
-        loss.backward()
-        opt.step()
-        if s >= a.warmup:
-            times.append(time.perf_counter() - t0)
-    times.sort()
+    times = sorted(time_steps(model, opt, x, y, a.warmup, a.steps))
     median = times[len(times) // 2]
     print(json.dumps({"impl": "pytorch", "torch": torch.__version__, "layers": a.layers, "d": a.d, "T": a.T,
                       "batch": a.batch, "threads": a.threads, "median_step_s": round(median, 6),
