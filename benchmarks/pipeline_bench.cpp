@@ -29,7 +29,6 @@
 #include "parallel/pipeline/schedule/bubble.h"
 #include "parallel/pipeline/schedule/chrome_trace.h"
 #include "parallel/pipeline/schedule/simulate.h"
-#include "parallel/world/comm_world.h"
 
 #include <algorithm>
 #include <chrono>
@@ -154,7 +153,6 @@ int main(int argc, char** argv) {
   auto data_group = world.split(rank, 0);
   auto tied_group = world.split(rank == 0 || rank == p - 1 ? 0 : 1 + rank, rank);
   const pipeline::PipelineGroups groups{pipeline_group.get(), data_group.get(), tied_group.get(), rank, p, 0, 1};
-  parallel::CommWorld comm_world(world);
 
   const tandem::ModelConfig c = tandem::bench::gpt_shape(layers, d, heads, T);
 
@@ -164,7 +162,7 @@ int main(int argc, char** argv) {
       pipeline::ScheduleSpec spec{kind, p, m, kind == "interleaved_virtual" ? 2 : 1};
       auto model = TransformerModel::build(c, 0);  // fresh: the executor unties the head's embedding copy
       pipeline::PipelineExecutor executor(model, uniform_stages(layers, p * spec.virtual_stages_v), groups, spec,
-                                          comm_world, {}, torch::kCPU);
+                                          {}, torch::kCPU);
       torch::manual_seed(7);  // the same batch on every stage
       auto ids = torch::randint(0, c.vocab_size, {m * mb, T + 1}, torch::kLong);
       const Batch batch{ids.slice(1, 0, T).contiguous(), ids.slice(1, 1, T + 1).contiguous(), {}};

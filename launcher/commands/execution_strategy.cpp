@@ -49,7 +49,7 @@ ExecutionStrategy data_parallel(const TrainArgs& args, TransformerModel& model, 
 // smdistributed.modelparallel: a pipeline of `partitions` stages, replicated
 // over the remaining processes when ddp is on.
 ExecutionStrategy model_parallel(const launcher::ModelParallelParams& mp, const TrainArgs& args,
-                                 TransformerModel& model, World& world, torch::Device device) {
+                                 TransformerModel& model, torch::Device device) {
   const auto& process = comm::process_info();
   const ParallelPlan plan = make_parallel_plan(mp, process.world_size, process.local_size, model, args.block_size,
                                                args.per_device_train_batch_size);
@@ -67,7 +67,7 @@ ExecutionStrategy model_parallel(const launcher::ModelParallelParams& mp, const 
   for (const auto& st : plan.stages) stage_layers.push_back({static_cast<size_t>(st.begin), static_cast<size_t>(st.end)});
   if (device.is_cuda() && !host_staging(args, device))
     throw UsageError("pipeline parallelism on GPUs runs over MPI with host staging for now; pass --comm_backend mpi");
-  s.executor = std::make_unique<pipeline::PipelineExecutor>(model, stage_layers, groups, plan.schedule, world,
+  s.executor = std::make_unique<pipeline::PipelineExecutor>(model, stage_layers, groups, plan.schedule,
                                                             reducer_options(args, device), device);
   s.slot = {me.dp_rank, plan.layout.dp_size};
   std::ostringstream d;
@@ -92,7 +92,7 @@ void ExecutionStrategy::release() {
 ExecutionStrategy make_execution_strategy(const launcher::Distribution& distribution, const TrainArgs& args,
                                           TransformerModel& model, World& world, torch::Device device) {
   if (distribution.strategy == launcher::Distribution::Strategy::ModelParallel)
-    return model_parallel(*distribution.mp, args, model, world, device);
+    return model_parallel(*distribution.mp, args, model, device);
   return data_parallel(args, model, world, device);
 }
 

@@ -31,13 +31,12 @@ struct PipelineExecutor::Stash {
 };
 
 PipelineExecutor::PipelineExecutor(TransformerModel& model, std::vector<ChunkLayers> stage_layers,
-                                   PipelineGroups groups, ScheduleSpec spec, World& world,
+                                   PipelineGroups groups, ScheduleSpec spec,
                                    ddp::ReducerOptions reducer_options, torch::Device device)
     : model_(model),
       stage_layers_(std::move(stage_layers)),
       groups_(groups),
       spec_(spec),
-      world_(world),
       device_(device),
       stage_through_host_(reducer_options.stage_through_host) {
   for (size_t s = groups_.pp_rank; s < stage_layers_.size(); s += groups_.pp_size) chunks_.push_back(stage_layers_[s]);

@@ -10,7 +10,6 @@
 
 #include "engine/model/transformer_model.h"
 #include "engine/train/step_executor.h"
-#include "engine/train/world.h"
 #include "parallel/comm/communicator.h"
 #include "parallel/ddp/gradient_reducer.h"
 #include "parallel/pipeline/schedule/action.h"
@@ -43,7 +42,7 @@ class PipelineExecutor : public StepExecutor {
   // `stage_layers[s]` are the layers of global stage s (pp_size × virtual
   // stages of them); this rank runs stages c*pp_size + pp_rank.
   PipelineExecutor(TransformerModel& model, std::vector<ChunkLayers> stage_layers, PipelineGroups groups,
-                   ScheduleSpec spec, World& world, ddp::ReducerOptions reducer_options, torch::Device device);
+                   ScheduleSpec spec, ddp::ReducerOptions reducer_options, torch::Device device);
   // reducer_options.stage_through_host also stages the activations.
   ~PipelineExecutor() override;
 
@@ -86,7 +85,6 @@ class PipelineExecutor : public StepExecutor {
   int64_t block_size_ = 0;
   PipelineGroups groups_;
   ScheduleSpec spec_;
-  World& world_;
   torch::Device device_;
   bool stage_through_host_;
   std::vector<Action> schedule_;  // this rank's action list
