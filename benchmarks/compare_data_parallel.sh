@@ -15,8 +15,7 @@ set -euo pipefail
 build=${1:-build}
 rounds=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
-shape=(--layers 4 --d 256 --heads 4 --T 256 --batch 8 --steps 15 --warmup 3 --threads 1)
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+source "$here/bench_shape.sh"
 
 results=$(mktemp)
 times_file=$(mktemp)

@@ -7,8 +7,7 @@ set -euo pipefail
 build=${1:-build}
 rounds=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
-shape=(--layers 4 --d 256 --heads 4 --T 256 --batch 8 --steps 15 --warmup 3 --threads 1)
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+source "$here/bench_shape.sh"
 
 tandem_runs=() torch_runs=()
 for ((i = 1; i <= rounds; i++)); do
