@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
   parallel::CommWorld world(world_group);
   PhaseClock phases(reducer.get());
   ReplicaExecutor executor(model, world, &phases);
-  auto opt = make_adamw(model.named_parameters(), {3e-4, 0.9, 0.999, 1e-8, 0.0});
+  auto opt = std::make_unique<AdamW>(model.named_parameters(), AdamWSettings{3e-4, 0.9, 0.999, 1e-8, 0.0});
 
   torch::manual_seed(1000 + rank);  // each replica its own data
   auto ids = torch::randint(0, 256, {B, T + 1}, torch::kLong);

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
 
   const tandem::ModelConfig c = tandem::bench::gpt_shape(layers, d, heads, T);
   auto model = tandem::TransformerModel::build(c, 0);
-  auto opt = tandem::make_adamw(model.named_parameters(), {3e-4, 0.9, 0.999, 1e-8, 0.0});
+  auto opt = std::make_unique<tandem::AdamW>(model.named_parameters(), tandem::AdamWSettings{3e-4, 0.9, 0.999, 1e-8, 0.0});
   auto ids = torch::randint(0, 256, {B, T + 1}, torch::kLong);
   auto x = ids.slice(1, 0, T), y = ids.slice(1, 1, T + 1).contiguous();
 

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Installs what tandem needs from Debian's archive. Idempotent: packages already
-# present are left alone, so a second run costs one dpkg query.
+# Installs what tandem needs. Idempotent: what is present is left alone, so a
+# second run costs one dpkg query and one `import torch`.
+#   - Debian's archive: Open MPI, nlohmann-json, GoogleTest, the fortunes corpus, the toolchain.
+#   - libtorch: PyPI's torch==2.11.0 (the CUDA 13 build that GPU machines and
+#     SageMaker's PyTorch containers run) in the project's virtualenv .venv/,
+#     only when no Python with torch >= 2.4 is given (scripts/torch_python.sh).
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+torch_version=2.11.0
 
 packages=(
-  libtorch-dev          # libtorch 1.13, CPU
-  libopenblas0-pthread  # without it libtorch falls back to the reference BLAS (~18x slower)
   libopenmpi-dev openmpi-bin
   nlohmann-json3-dev
   googletest libgtest-dev
   fortunes              # the default training corpus (/usr/share/games/fortunes)
-  python3-torch         # the PyTorch peer of the benchmarks
   cmake g++ make
+  python3-venv          # for .venv when the machine has no torch
 )
 
 missing=()
@@ -19,11 +23,20 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+sudo_cmd=""
+[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
-  sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+if ! python=$(bash "$root/scripts/torch_python.sh"); then
+  if [ -n "${TANDEM_PYTHON:-}" ]; then exit 1; fi  # torch_python.sh said why
+  echo "setup: installing torch==$torch_version from PyPI into $root/.venv (about 70 s, 4.7 GB)"
+  [ -x "$root/.venv/bin/python3" ] || python3 -m venv "$root/.venv"
+  "$root/.venv/bin/python3" -m pip install -q --disable-pip-version-check "torch==$torch_version" numpy
+  python=$(bash "$root/scripts/torch_python.sh")
+fi
+echo "setup: torch $("$python" -c 'import torch; print(torch.__version__)') from $python"

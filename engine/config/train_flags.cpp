@@ -119,8 +119,8 @@ const std::vector<Flag>& flag_table() {
        TANDEM_BOOL(do_train)},
       {"do_eval", {}, FlagType::Bool, fixed("True"), "evaluate on the test channel", TANDEM_BOOL(do_eval)},
       // Numerics and devices.
-      {"bf16", {}, FlagType::Bool, fixed("False"), "bfloat16 autocast (GPU)", TANDEM_BOOL(bf16)},
-      {"fp16", {}, FlagType::Bool, fixed("False"), "float16 autocast (not supported; use bf16)", TANDEM_BOOL(fp16)},
+      {"bf16", {}, FlagType::Bool, fixed("False"), "bfloat16 autocast (CUDA, or the CPU); float32 master weights", TANDEM_BOOL(bf16)},
+      {"fp16", {}, FlagType::Bool, fixed("False"), "float16 autocast with dynamic loss scaling (V100s have no bfloat16)", TANDEM_BOOL(fp16)},
       {"device", {}, FlagType::String, fixed("auto"), "auto (cuda:<local rank> when present, else cpu), cpu or cuda",
        TANDEM_STRING(device)},
       {"num_threads", {}, FlagType::Int, fixed("0"), "intra-op CPU threads per process (0: libtorch's default)",

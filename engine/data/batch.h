@@ -13,6 +13,9 @@ struct Batch {
   int64_t examples() const { return input_ids.size(0); }
   int64_t tokens() const { return input_ids.numel(); }
   Batch slice(int64_t begin, int64_t end) const;  // examples [begin, end), contiguous on the batch axis
+  // To a CUDA device: through pinned host memory, asynchronously on the
+  // current stream (kernels queued after it see the data; the host does not
+  // wait). The caching host allocator keeps the pinned buffers until the copy is done.
   Batch to(const torch::Device& device) const;
 };
 
@@ -25,10 +28,15 @@ inline Batch Batch::slice(int64_t begin, int64_t end) const {
 }
 
 inline Batch Batch::to(const torch::Device& device) const {
+  const bool async = device.is_cuda();
+  auto move = [&](const torch::Tensor& t) {
+    if (!t.defined() || t.device() == device) return t;
+    return (async && t.is_cpu() ? t.pin_memory() : t).to(device, /*non_blocking=*/async);
+  };
   Batch b;
-  b.input_ids = input_ids.to(device);
-  b.targets = targets.to(device);
-  if (attention_mask.defined()) b.attention_mask = attention_mask.to(device);
+  b.input_ids = move(input_ids);
+  b.targets = move(targets);
+  b.attention_mask = move(attention_mask);
   return b;
 }
 

@@ -1,6 +1,6 @@
 #include "engine/model/encoder_layers.h"
 
-#include "engine/compat/torch_compat.h"
+#include "engine/model/attention.h"
 
 namespace tandem {
 namespace {
@@ -32,7 +32,7 @@ torch::Tensor EncoderEmbedding::forward(const torch::Tensor& input_ids, const Ba
   const auto T = input_ids.size(1);
   auto positions = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(input_ids.device()));
   auto h = norm(word_embeddings(input_ids) + position_embeddings(positions));
-  return compat::dropout(h, dropout_, is_training());
+  return maybe_dropout(h, dropout_, is_training());
 }
 
 LayerCost EncoderEmbedding::cost(int64_t) const {
@@ -62,12 +62,12 @@ EncoderBlock::EncoderBlock(const ModelConfig& c, int index)
 torch::Tensor EncoderBlock::forward(const torch::Tensor& x, const BatchContext& ctx) {
   const int64_t B = x.size(0), T = x.size(1), hd = d_ / n_head_;
   auto heads = [&](const torch::Tensor& t) { return t.view({B, T, n_head_, hd}).transpose(1, 2); };
-  auto y = compat::attention(heads(q_lin(x)), heads(k_lin(x)), heads(v_lin(x)), /*causal=*/false, ctx.attention_mask,
+  auto y = attention(heads(q_lin(x)), heads(k_lin(x)), heads(v_lin(x)), /*causal=*/false, ctx.attention_mask,
                              dropout_, is_training());
   y = out_lin(y.transpose(1, 2).reshape({B, T, d_}));
-  auto h = sa_layer_norm(compat::dropout(y, dropout_, is_training()) + x);
+  auto h = sa_layer_norm(maybe_dropout(y, dropout_, is_training()) + x);
   auto f = lin2(torch::gelu(lin1(h)));
-  return output_layer_norm(compat::dropout(f, dropout_, is_training()) + h);
+  return output_layer_norm(maybe_dropout(f, dropout_, is_training()) + h);
 }
 
 LayerCost EncoderBlock::cost(int64_t T) const {
@@ -85,7 +85,7 @@ ClassifierHead::ClassifierHead(const ModelConfig& c) : Layer("head", ""), dropou
 
 torch::Tensor ClassifierHead::forward(const torch::Tensor& x, const BatchContext&) {
   auto pooled = torch::relu(pre_classifier(x.select(1, 0)));
-  return classifier(compat::dropout(pooled, dropout_, is_training()));
+  return classifier(maybe_dropout(pooled, dropout_, is_training()));
 }
 
 LayerCost ClassifierHead::cost(int64_t T) const {

@@ -1,6 +1,6 @@
 #include "engine/model/gpt_layers.h"
 
-#include "engine/compat/torch_compat.h"
+#include "engine/model/attention.h"
 
 #include <cmath>
 
@@ -44,7 +44,7 @@ torch::Tensor GptEmbedding::forward(const torch::Tensor& input_ids, const BatchC
   const auto T = input_ids.size(1);
   auto positions = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(input_ids.device()));
   auto h = torch::embedding(wte, input_ids) + torch::embedding(wpe, positions);
-  return compat::dropout(h, dropout_, is_training());
+  return maybe_dropout(h, dropout_, is_training());
 }
 
 LayerCost GptEmbedding::cost(int64_t) const {
@@ -81,11 +81,11 @@ GptBlock::GptBlock(const ModelConfig& c, int index)
 torch::Tensor GptBlock::forward(const torch::Tensor& x, const BatchContext&) {
   const int64_t B = x.size(0), T = x.size(1), hd = d_ / n_head_;
   auto qkv = conv1d(ln_1(x), c_attn_w, c_attn_b).view({B, T, 3, n_head_, hd}).permute({2, 0, 3, 1, 4});
-  auto y = compat::attention(qkv[0], qkv[1], qkv[2], /*causal=*/true, torch::Tensor(), dropout_, is_training());
+  auto y = attention(qkv[0], qkv[1], qkv[2], /*causal=*/true, torch::Tensor(), dropout_, is_training());
   y = y.transpose(1, 2).reshape({B, T, d_});
-  auto h = x + compat::dropout(conv1d(y, attn_proj_w, attn_proj_b), dropout_, is_training());
+  auto h = x + maybe_dropout(conv1d(y, attn_proj_w, attn_proj_b), dropout_, is_training());
   auto m = torch::gelu(conv1d(ln_2(h), c_fc_w, c_fc_b), "tanh");
-  return h + compat::dropout(conv1d(m, mlp_proj_w, mlp_proj_b), dropout_, is_training());
+  return h + maybe_dropout(conv1d(m, mlp_proj_w, mlp_proj_b), dropout_, is_training());
 }
 
 LayerCost GptBlock::cost(int64_t T) const {

@@ -2,6 +2,7 @@
 
 #include "engine/model/encoder_layers.h"
 #include "engine/model/gpt_layers.h"
+#include "engine/train/precision.h"
 
 namespace tandem {
 
@@ -26,6 +27,7 @@ TransformerModel TransformerModel::build(const ModelConfig& config, uint64_t see
 
 torch::Tensor TransformerModel::forward(const torch::Tensor& x, const BatchContext& ctx, size_t begin,
                                         size_t end) const {
+  const AutocastGuard autocast(x.device().type(), autocast_);
   torch::Tensor h = x;
   for (size_t i = begin; i < end; ++i) h = layers_[i]->forward(h, ctx);
   return h;
@@ -62,9 +64,10 @@ void TransformerModel::to(const torch::Device& device) {
 }
 
 torch::Tensor model_loss(ModelFamily family, const torch::Tensor& logits, const torch::Tensor& targets) {
+  const auto full = logits.to(torch::kFloat32);
   if (family == ModelFamily::Gpt)
-    return torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}));
-  return torch::nn::functional::cross_entropy(logits, targets);
+    return torch::nn::functional::cross_entropy(full.reshape({-1, full.size(-1)}), targets.reshape({-1}));
+  return torch::nn::functional::cross_entropy(full, targets);
 }
 
 }  // namespace tandem

@@ -6,6 +6,7 @@
 #include "engine/model/model_config.h"
 
 #include <map>
+#include <optional>
 
 namespace tandem {
 
@@ -31,16 +32,20 @@ class TransformerModel {
   int64_t parameter_count() const;
 
   void train(bool on);
+  // Mixed precision: forward passes run under autocast to this dtype (none: float32).
+  void set_autocast(std::optional<torch::ScalarType> dtype) { autocast_ = dtype; }
   void to(const torch::Device& device);
 
  private:
   ModelConfig config_;
   std::vector<LayerPtr> layers_;
+  std::optional<torch::ScalarType> autocast_;
 };
 
 // Loss of a model output: next-token cross-entropy for the decoder (logits
 // [B, T, V], targets [B, T]) or classification cross-entropy (logits [B, C],
-// labels [B]). Mean over tokens or examples.
+// labels [B]). Mean over tokens or examples, computed in float32 whatever
+// the logits' dtype.
 torch::Tensor model_loss(ModelFamily family, const torch::Tensor& logits, const torch::Tensor& targets);
 
 }  // namespace tandem

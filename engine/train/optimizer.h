@@ -1,11 +1,18 @@
 #pragma once
 // AdamW over named parameters, with weight decay off for biases and norm
 // weights (as Hugging Face's Trainer does), and the global-norm clip.
+//
+// The update is one multi-tensor call per parameter group: ATen's fused AdamW
+// kernel (what torch.optim.AdamW(fused=True) runs) or the same arithmetic as
+// foreach ops (torch.optim.AdamW(foreach=True)). Neither reads anything back
+// to the host, and gradients are zeroed in place, so gradients that are views
+// into communication buckets stay views.
+
+#include "engine/checkpoint/safetensors.h"
 
 #include <torch/torch.h>
 
-#include <functional>
-#include <memory>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,19 +22,56 @@ struct AdamWSettings {
   double lr = 5e-5, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
 };
 
-std::unique_ptr<torch::optim::AdamW> make_adamw(
-    const std::vector<std::pair<std::string, torch::Tensor>>& named_parameters, const AdamWSettings& s);
+enum class AdamWKernel {
+  Fused,    // at::_fused_adamw_: one kernel for the whole group (CUDA; ATen has a CPU version too)
+  Foreach,  // _foreach_* ops: a handful of multi-tensor kernels
+};
 
-void set_learning_rate(torch::optim::Optimizer& opt, double lr);
+class AdamW {
+ public:
+  // Fused on CUDA parameters, foreach on CPU ones, unless `kernel` says otherwise.
+  AdamW(const NamedTensors& named_parameters, const AdamWSettings& s, std::optional<AdamWKernel> kernel = {});
 
-// Sum of squared gradient entries on this rank (double, so the order of
-// summation across layers and ranks matters as little as possible).
-double local_grad_norm_squared(const std::vector<torch::Tensor>& params);
+  void set_learning_rate(double lr) { settings_.lr = lr; }
+  // One update from the parameters' .grad. `found_inf` (a one-element float
+  // tensor on the parameters' device, or undefined) skips the update wherever
+  // it is non-zero, without the host reading it on the fused path.
+  void step(const torch::Tensor& found_inf = {});
+  // Zeroes every gradient in place (undefined ones stay undefined).
+  void zero_grad();
+  int64_t steps_taken() const { return steps_taken_; }
 
-// Scales gradients so their global norm is at most max_norm; returns the norm
-// before clipping. `global_norm_squared` turns this rank's sum into the global
-// one (identity in one process; a sum over pipeline stages otherwise).
-double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm,
-                      const std::function<double(double)>& global_norm_squared);
+  // "exp_avg.<name>", "exp_avg_sq.<name>" and "step.<name>" for every parameter.
+  NamedTensors state() const;
+  // Copies a saved state into this optimizer's tensors (on their device).
+  // Throws RuntimeFailure naming `source` and the tensor when one is missing or of another shape.
+  void load_state(const std::map<std::string, torch::Tensor>& saved, const std::string& source);
+
+ private:
+  struct Group {
+    double weight_decay;
+    std::vector<std::string> names;
+    std::vector<torch::Tensor> params, exp_avg, exp_avg_sq, step;  // step: one float per parameter (ATen's layout)
+  };
+  void step_group(Group& g, const torch::Tensor& found_inf);
+
+  AdamWSettings settings_;
+  AdamWKernel kernel_;
+  std::vector<Group> groups_;
+  int64_t steps_taken_ = 0;
+};
+
+// The parameters' gradients with their global norm clipped to max_norm (no
+// clip when max_norm <= 0). `local_norm_squared` is this rank's Σ g² as a
+// float32 scalar tensor on the gradients' device; `to_global` turns it into
+// the job's (identity for replicas, a sum over pipeline stages otherwise).
+// Returns the norm before clipping, as a device scalar: reading it is the
+// caller's choice (logging steps only).
+torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm,
+                             const std::function<torch::Tensor(torch::Tensor)>& to_global);
+
+// Σ g² over the parameters' defined gradients, as a float32 scalar on their
+// device (zero on the CPU when there are none).
+torch::Tensor grad_norm_squared(const std::vector<torch::Tensor>& params);
 
 }  // namespace tandem

@@ -7,14 +7,15 @@ ReplicaExecutor::ReplicaExecutor(TransformerModel& model, World& world, Gradient
 
 LossSums ReplicaExecutor::forward_backward(const std::vector<Batch>& micro_steps) {
   const double scale = 1.0 / static_cast<double>(micro_steps.size());
-  double loss_total = 0;
+  torch::Tensor loss_total;
   for (size_t i = 0; i < micro_steps.size(); ++i) {
     const Batch& b = micro_steps[i];
     auto logits = model_.forward(b.input_ids, BatchContext{b.input_ids, b.attention_mask});
     auto loss = model_loss(model_.config().family, logits, b.targets);
     if (sync_) sync_->before_backward(i + 1 == micro_steps.size());
-    (loss * scale).backward();
-    loss_total += loss.item<double>() * scale;
+    scaled_for_backward(loss * scale).backward();
+    const auto contribution = loss.detach().to(torch::kFloat64) * scale;
+    loss_total = loss_total.defined() ? loss_total + contribution : contribution;
   }
   if (sync_) sync_->finish();
   return {loss_total, 1.0};

@@ -28,7 +28,7 @@ class ReplicaExecutor : public StepExecutor {
   EvalSums evaluate(const Batch& batch) override;
   NamedTensors named_parameters() const override { return model_.named_parameters(); }
   // Replicas hold identical averaged gradients: the local norm is the global one.
-  double global_grad_norm_squared(double local) override { return local; }
+  torch::Tensor global_grad_norm_squared(torch::Tensor local) override { return local; }
   bool writes_shard() const override { return world_.is_main(); }
   std::string shard_suffix() const override { return ""; }
   NamedTensors full_model_on_main() override;

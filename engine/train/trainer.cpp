@@ -1,15 +1,18 @@
 #include "engine/train/trainer.h"
 
 #include "engine/checkpoint/atomic_file.h"
-#include "engine/compat/torch_compat.h"
 #include "engine/error.h"
 #include "engine/metrics/decimal.h"
 #include "engine/train/optimizer.h"
+#include "engine/train/rng_state.h"
 #include "engine/train/stop_signal.h"
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -24,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-std::string optimizer_file(const std::string& suffix) { return "optimizer" + suffix + ".pt"; }
+std::string optimizer_file(const std::string& suffix) { return "optimizer" + suffix + ".safetensors"; }
 std::string model_file(const std::string& suffix) { return "model" + suffix + ".safetensors"; }
 std::string rng_file(int rank) { return "rng_state_" + std::to_string(rank) + ".safetensors"; }
 
@@ -43,8 +46,9 @@ Trainer::Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor
            args.progress_bar == "auto" ? static_cast<bool>(isatty(2)) : parse_bool("progress_bar", args.progress_bar)) {
   const auto named = executor_.named_parameters();
   for (const auto& [name, p] : named) params_.push_back(p);
-  optimizer_ = make_adamw(named, {args.learning_rate, args.adam_beta1, args.adam_beta2, args.adam_epsilon,
-                                  args.weight_decay});
+  optimizer_ = std::make_unique<AdamW>(
+      named, AdamWSettings{args.learning_rate, args.adam_beta1, args.adam_beta2, args.adam_epsilon, args.weight_decay});
+  if (args.fp16) scaler_ = std::make_unique<LossScaler>(device);
   if (setup_.train) {
     const size_t global_batch = static_cast<size_t>(args.per_device_train_batch_size) * slot.dp_size *
                                 args.gradient_accumulation_steps;
@@ -71,61 +75,117 @@ std::vector<Batch> Trainer::step_batches(int step) const {
   return out;
 }
 
+double Trainer::job_sum(const torch::Tensor& local) {
+  return world_.sum({local.defined() ? local.item<double>() : 0.0})[0];
+}
+
+torch::Tensor Trainer::unscale_and_agree(int step) {
+  if (const char* inject = std::getenv("TANDEM_INJECT_NONFINITE_GRAD")) {
+    // Fault injection for tests, "RANK:STEP": one gradient entry becomes inf
+    // on that rank at that (1-based) step, as an fp16 overflow would.
+    int rank = -1, at = -1;
+    if (std::sscanf(inject, "%d:%d", &rank, &at) == 2 && rank == world_.rank() && at == step)
+      for (auto& p : params_)
+        if (p.grad().defined()) {
+          p.grad().view({-1})[0].fill_(std::numeric_limits<float>::infinity());
+          break;
+        }
+  }
+  auto found_inf = scaler_->unscale(params_);
+  // Ranks hold different gradients (pipeline stages): every rank skips when
+  // any overflowed. This reads one flag to the host, as torch.amp.GradScaler
+  // does on every step.
+  if (world_.sum({found_inf.item<float>()})[0] > 0) found_inf.fill_(1.0);
+  return found_inf;
+}
+
 TrainOutcome Trainer::train() {
   TrainOutcome outcome;
   if (!setup_.train) return outcome;
   const int start = resume();
   const auto t0 = Clock::now();
   auto window_start = t0;
-  double window_loss = 0, run_loss_sum = resumed_loss_sum_;
-  int window_steps = 0, run_loss_steps = resumed_loss_steps_;
   const double steps_per_epoch = static_cast<double>(order_->steps_per_epoch());
   if (start > 0) log_.message("resumed from " + *store_.latest() + " at step " + std::to_string(start));
   log_.message("training " + std::to_string(total_steps_) + " steps of " + std::to_string(tokens_per_step_) +
                " tokens on " + std::to_string(world_.size()) + " process(es)");
 
+  // Losses are summed on the device and read on logging steps only, so the
+  // host queues step after step without waiting for the device. The job-wide
+  // loss of a step is Σ_ranks sum / Σ_ranks weight, and weights do not change
+  // between steps, so window and run sums divide by one job-wide weight.
+  const auto sum_options = torch::TensorOptions().dtype(torch::kFloat64).device(device_);
+  torch::Tensor window_loss = torch::zeros({}, sum_options), run_loss = torch::zeros({}, sum_options);
+  double job_weight = -1, local_weight = -1, last_loss = 0;
+  int window_steps = 0, window_skipped = 0;
+
   executor_.train_mode(true);
   int step = start;
+  std::vector<Batch> batches = step < total_steps_ ? step_batches(step) : std::vector<Batch>{};
   while (step < total_steps_) {
     const double lr = schedule_.at(step);
-    set_learning_rate(*optimizer_, lr);
+    optimizer_->set_learning_rate(lr);
     optimizer_->zero_grad();
-    const LossSums local = executor_.forward_backward(step_batches(step));
-    const double grad_norm = clip_grad_norm(params_, args_.max_grad_norm,
-                                            [&](double sq) { return executor_.global_grad_norm_squared(sq); });
-    optimizer_->step();
-    // One reduction per step carries the loss and the stop request, so every rank stops at the same step.
-    const auto reduced = world_.sum({local.sum, local.weight, stop_requested() ? 1.0 : 0.0});
-    const double loss = reduced[0] / reduced[1];
+    if (scaler_) executor_.set_loss_scale(scaler_->scale());
+    const LossSums local = executor_.forward_backward(batches);
+    // The next step's batches are read and copied while the device works on this one.
+    if (step + 1 < total_steps_) batches = step_batches(step + 1);
+    if (job_weight < 0) {
+      local_weight = local.weight;
+      job_weight = world_.sum({local.weight})[0];
+    } else if (local.weight != local_weight) {
+      throw RuntimeFailure("internal: the loss weight of rank " + std::to_string(world_.rank()) + " changed at step " +
+                           std::to_string(step + 1));
+    }
+    const torch::Tensor found_inf = scaler_ ? unscale_and_agree(step + 1) : torch::Tensor();
+    const torch::Tensor grad_norm = clip_grad_norm(
+        params_, args_.max_grad_norm, [&](torch::Tensor sq) { return executor_.global_grad_norm_squared(sq); });
+    optimizer_->step(found_inf);
+    if (scaler_) {
+      scaler_->update(found_inf);
+      if (found_inf.item<float>() > 0) {
+        ++skipped_steps_;
+        ++window_skipped;
+      }
+    }
+    if (local.sum.defined()) {
+      window_loss += local.sum;
+      run_loss += local.sum;
+    }
+    // One host reduction per step carries the stop request (SIGTERM), so every rank stops at the same step.
+    const bool stop = world_.sum({stop_requested() ? 1.0 : 0.0})[0] > 0;
     ++step;
-    window_loss += loss;
     ++window_steps;
-    run_loss_sum += loss;
-    ++run_loss_steps;
 
     const double elapsed = seconds_since(t0);
     const double tokens_per_second = (step - start) * tokens_per_step_ / std::max(elapsed, 1e-9);
-    log_.progress(step, total_steps_, loss, tokens_per_second, elapsed / (step - start) * (total_steps_ - step));
     if (step % args_.logging_steps == 0 || step == 1 || step == total_steps_) {
       const double window_seconds = seconds_since(window_start);
-      log_.record("train", step,
-                  {{"step", step},
-                   {"epoch", step / steps_per_epoch},
-                   {"loss", window_loss / window_steps},
-                   {"learning_rate", lr},
-                   {"grad_norm", grad_norm},
-                   {"tokens_per_second", window_steps * tokens_per_step_ / std::max(window_seconds, 1e-9)}});
-      window_loss = 0;
+      last_loss = job_sum(window_loss) / job_weight / window_steps;
+      MetricRecord record{{"step", step},
+                          {"epoch", step / steps_per_epoch},
+                          {"loss", last_loss},
+                          {"learning_rate", lr},
+                          {"grad_norm", grad_norm.item<double>()},
+                          {"tokens_per_second", window_steps * tokens_per_step_ / std::max(window_seconds, 1e-9)}};
+      if (scaler_) {
+        record.push_back({"loss_scale", scaler_->scale().item<double>()});
+        record.push_back({"skipped_steps", static_cast<double>(window_skipped)});
+      }
+      log_.record("train", step, record);
+      window_loss.zero_();
       window_steps = 0;
+      window_skipped = 0;
       window_start = Clock::now();
     }
+    log_.progress(step, total_steps_, last_loss, tokens_per_second, elapsed / (step - start) * (total_steps_ - step));
     if (args_.eval_steps > 0 && step % args_.eval_steps == 0 && step != total_steps_ && setup_.eval) {
       evaluate(step);
       executor_.train_mode(true);
     }
-    const bool stop = reduced[2] > 0;
     if ((args_.save_steps > 0 && step % args_.save_steps == 0) || stop)
-      save_checkpoint(step, run_loss_sum, run_loss_steps, resumed_runtime_ + seconds_since(t0));
+      save_checkpoint(step, resumed_loss_sum_ + job_sum(run_loss) / job_weight, resumed_loss_steps_ + step - start,
+                      resumed_runtime_ + seconds_since(t0));
     if (stop) {
       log_.message("stop requested (SIGTERM): checkpoint saved at step " + std::to_string(step) + "; exiting");
       outcome.stopped_early = true;
@@ -134,6 +194,8 @@ TrainOutcome Trainer::train() {
   }
   outcome.steps_done = step;
   const double runtime = resumed_runtime_ + seconds_since(t0);
+  const double run_loss_sum = resumed_loss_sum_ + (job_weight > 0 ? job_sum(run_loss) / job_weight : 0.0);
+  const int run_loss_steps = resumed_loss_steps_ + step - start;
   const int64_t samples = static_cast<int64_t>(step) * tokens_per_step_ / args_.block_size;
   outcome.final_metrics = {{"epoch", step / steps_per_epoch},
                            {"train_loss", run_loss_steps ? run_loss_sum / run_loss_steps : 0.0},
@@ -141,6 +203,7 @@ TrainOutcome Trainer::train() {
                            {"train_samples_per_second", samples / std::max(runtime, 1e-9)},
                            {"train_steps_per_second", step / std::max(runtime, 1e-9)},
                            {"tokens_per_second", step * tokens_per_step_ / std::max(runtime, 1e-9)}};
+  if (scaler_) outcome.final_metrics.push_back({"skipped_steps", static_cast<double>(skipped_steps_)});
   if (!outcome.stopped_early) log_.record("train", step, outcome.final_metrics);
   return outcome;
 }
@@ -189,11 +252,12 @@ void Trainer::save_checkpoint(int step, double train_loss_sum, int train_loss_st
   const fs::path dir = store_.partial_path(step);
   if (executor_.writes_shard()) {
     save_safetensors((dir / model_file(executor_.shard_suffix())).string(), executor_.named_parameters());
-    torch::serialize::OutputArchive archive;
-    optimizer_->save(archive);
-    archive.save_to((dir / optimizer_file(executor_.shard_suffix())).string());
+    NamedTensors state = optimizer_->state();
+    if (scaler_)
+      for (auto& entry : scaler_->state()) state.push_back(entry);
+    save_safetensors((dir / optimizer_file(executor_.shard_suffix())).string(), state);
   }
-  save_safetensors((dir / rng_file(world_.rank())).string(), {{"cpu", compat::cpu_rng_state()}});
+  save_safetensors((dir / rng_file(world_.rank())).string(), capture_rng_state());
   world_.barrier();
   if (world_.is_main()) {
     nlohmann::json state = {{"global_step", step},
@@ -242,11 +306,17 @@ int Trainer::resume() {
       throw RuntimeFailure(dir.string() + ": checkpoint was written by a pipeline run; resume it with the same partitions");
     copy_into_parameters(load_safetensors((dir / model_file(suffix)).string()), executor_.named_parameters(),
                          (dir / model_file(suffix)).string());
-    torch::serialize::InputArchive archive;
-    archive.load_from((dir / optimizer_file(suffix)).string());
-    optimizer_->load(archive);
+    // Saved tensors are copied into this rank's own (on its device), so a
+    // checkpoint written on cuda:0, cuda:k or the CPU resumes on any of them.
+    const std::string optimizer_path = (dir / optimizer_file(suffix)).string();
+    const auto optimizer_state = load_safetensors(optimizer_path);
+    optimizer_->load_state(optimizer_state, optimizer_path);
+    if (scaler_) scaler_->load_state(optimizer_state, optimizer_path);
     const auto rng = dir / rng_file(world_.rank());
-    if (fs::exists(rng)) compat::set_cpu_rng_state(load_safetensors(rng.string()).at("cpu"));
+    if (fs::exists(rng)) {
+      const auto stored = load_safetensors(rng.string());
+      restore_rng_state(NamedTensors(stored.begin(), stored.end()), rng.string());
+    }
     return step;
   } catch (const nlohmann::json::exception& e) {
     throw RuntimeFailure((dir / CheckpointStore::kStateFile).string() + ": malformed (" + e.what() + ")");

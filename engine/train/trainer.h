@@ -8,6 +8,8 @@
 #include "engine/data/batch_order.h"
 #include "engine/metrics/metrics_log.h"
 #include "engine/train/lr_schedule.h"
+#include "engine/train/optimizer.h"
+#include "engine/train/precision.h"
 #include "engine/train/step_executor.h"
 #include "engine/train/training_setup.h"
 #include "engine/train/world.h"
@@ -41,6 +43,10 @@ class Trainer {
 
  private:
   std::vector<Batch> step_batches(int step) const;
+  // Σ over ranks of a device-side sum this rank holds (a host read: logging steps and checkpoints only).
+  double job_sum(const torch::Tensor& local);
+  // float16: unscales the gradients and agrees across ranks whether any overflowed.
+  torch::Tensor unscale_and_agree(int step);
   void save_checkpoint(int step, double train_loss_sum, int train_loss_steps, double runtime);
   int resume();
 
@@ -50,7 +56,9 @@ class Trainer {
   World& world_;
   ReplicaSlot slot_;
   torch::Device device_;
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::unique_ptr<AdamW> optimizer_;
+  std::unique_ptr<LossScaler> scaler_;  // --fp16 only
+  int skipped_steps_ = 0;              // float16 overflows
   std::vector<torch::Tensor> params_;
   std::unique_ptr<BatchOrder> order_;
   LrSchedule schedule_;

@@ -23,7 +23,7 @@ TrainingSetup prepare_training(const TrainArgs& args) {
   if (args.max_steps <= 0 && args.epochs <= 0)
     throw UsageError("--epochs must be positive when --max_steps is not set");
   if (args.logging_steps <= 0) throw UsageError("--logging_steps must be positive");
-  if (args.fp16) throw UsageError("--fp16: float16 training is not supported; use --bf16 True on a GPU");
+  if (args.bf16 && args.fp16) throw UsageError("--bf16 True and --fp16 True: choose one mixed precision");
 
   TrainingSetup setup;
   setup.model = resolve_model_config(args.model_name_or_path);

@@ -33,7 +33,8 @@ ExecutionStrategy data_parallel(const TrainArgs& args, TransformerModel& model, 
   if (process.world_size > 1) {
     const bool staged = host_staging(args, device);
     s.groups.push_back(comm::make_communicator(comm::parse_backend(args.comm_backend),
-                                               device.is_cuda() && !staged ? comm::Memory::Cuda : comm::Memory::Host));
+                                               device.is_cuda() && !staged ? comm::Memory::Cuda : comm::Memory::Host,
+                                               device.is_cuda() ? device.index() : 0));
     s.reducer = std::make_unique<ddp::GradientReducer>(model.parameters(), *s.groups.back(),
                                                        reducer_options(args, device));
   }

@@ -10,12 +10,14 @@
 #include "engine/model/transformer_model.h"
 #include "engine/train/stop_signal.h"
 #include "engine/train/trainer.h"
+#include "engine/train/precision.h"
 #include "engine/train/training_setup.h"
 #include "launcher/commands/commands.h"
 #include "launcher/commands/execution_strategy.h"
 #include "launcher/commands/run_distribution.h"
 #include "launcher/env/env.h"
 #include "parallel/comm/consistency.h"
+#include "parallel/comm/device_rule.h"
 #include "parallel/comm/runtime.h"
 #include "parallel/world/comm_world.h"
 
@@ -27,7 +29,8 @@ namespace {
 torch::Device pick_device(const std::string& wanted, int local_rank) {
   if (wanted == "cpu") return torch::kCPU;
   if (wanted == "cuda" || wanted == "auto") {
-    if (torch::cuda::is_available()) return torch::Device(torch::kCUDA, local_rank % torch::cuda::device_count());
+    if (torch::cuda::is_available())
+      return torch::Device(torch::kCUDA, comm::cuda_device_for(local_rank, static_cast<int>(torch::cuda::device_count())));
     if (wanted == "cuda") throw UsageError("--device cuda: no CUDA device is available to this process");
     return torch::kCPU;
   }
@@ -61,7 +64,6 @@ int train(const std::vector<std::string>& argv) {
   comm::check_same_across_ranks(comm::world(), "training configuration (arguments and model)",
                                 run_fingerprint(argv, setup.model));
   const torch::Device device = pick_device(args.device, process.local_rank);
-  if (args.bf16 && !device.is_cuda()) throw UsageError("--bf16 True needs a CUDA device; this run is on the CPU");
 
   // Every rank builds the whole model from the same seed (identical weights);
   // a pipeline stage then runs and updates only its own layers.
@@ -69,6 +71,7 @@ int train(const std::vector<std::string>& argv) {
   if (!setup.pretrained_weights.empty())
     copy_into_parameters(load_safetensors(setup.pretrained_weights), model.named_parameters(), setup.pretrained_weights);
   model.to(device);
+  model.set_autocast(autocast_dtype(args.bf16, args.fp16));
   ExecutionStrategy strategy = make_execution_strategy(distribution, args, model, world, device);
   if (world.is_main()) std::cout << strategy.description << std::endl;
   // Dropout masks differ between replicas, as they would between the

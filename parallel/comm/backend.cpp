@@ -55,14 +55,14 @@ Backend resolve_backend(Backend requested, Memory memory) {
   return Backend::Mpi;
 }
 
-std::unique_ptr<Communicator> make_communicator(Backend requested, Memory memory) {
+std::unique_ptr<Communicator> make_communicator(Backend requested, Memory memory, int cuda_device) {
   [[maybe_unused]] const Backend backend = resolve_backend(requested, memory);
   // A split with one color is a private copy of the world: its operations
   // cannot match those of other users of the world group.
   std::unique_ptr<Communicator> group = world().split(0, world().rank());
 #ifdef TANDEM_HAVE_NCCL
   if (backend == Backend::Nccl) {
-    return std::make_unique<NcclCommunicator>(std::move(group), process_info().local_rank);
+    return std::make_unique<NcclCommunicator>(std::move(group), cuda_device);
   }
 #endif
   return group;

@@ -25,7 +25,8 @@ bool nccl_built();
 Backend resolve_backend(Backend requested, Memory memory);
 
 // Collective over the world: a new group of every process on the resolved
-// backend (NCCL: one GPU per process, the device being the local rank).
-std::unique_ptr<Communicator> make_communicator(Backend requested, Memory memory);
+// backend. NCCL runs on `cuda_device`, the device the caller's tensors live
+// on (cuda_device_for in device_rule.h); MPI ignores it.
+std::unique_ptr<Communicator> make_communicator(Backend requested, Memory memory, int cuda_device = 0);
 
 }  // namespace tandem::comm

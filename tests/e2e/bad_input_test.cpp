@@ -69,7 +69,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInputCase{"UnreadableModelConfig", {"--model_name_or_path", "@m"}, 2, "config.json: not valid JSON",
                      [](const TempDir& d) { d.write("m/config.json", "{not json"); }},
         BadInputCase{"TaskDoesNotFitModel", {"--task", "classification"}, 2, "does not fit model gpt-tiny"},
-        BadInputCase{"Fp16", {"--fp16", "True"}, 2, "--fp16"}),
+        BadInputCase{"Bf16AndFp16", {"--bf16", "True", "--fp16", "True"}, 2, "choose one mixed precision"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(BadInputKeepsCheckpoints, FailureAfterACheckpointLeavesItIntact) {

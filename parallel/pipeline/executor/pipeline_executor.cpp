@@ -2,6 +2,7 @@
 
 #include "engine/error.h"
 #include "engine/model/gpt_layers.h"
+#include "engine/train/optimizer.h"
 
 #include <chrono>
 #include <map>
@@ -123,7 +124,7 @@ void PipelineExecutor::wait_for_sends() {
 }
 
 LossSums PipelineExecutor::forward_backward(const std::vector<Batch>& micro_steps) {
-  double loss_sum = 0;
+  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
   const double accumulation = static_cast<double>(micro_steps.size());
   timeline_.clear();
   peak_stashed_ = 0;
@@ -131,11 +132,11 @@ LossSums PipelineExecutor::forward_backward(const std::vector<Batch>& micro_step
   for (size_t k = 0; k < micro_steps.size(); ++k)
     run_step(micro_steps[k], /*sync=*/k + 1 == micro_steps.size(), 1.0 / (accumulation * spec_.microbatches_m),
              loss_sum);
-  if (last_stage() % groups_.pp_size != groups_.pp_rank || !holds_head()) return {0, 0};
+  if (last_stage() % groups_.pp_size != groups_.pp_rank || !holds_head()) return {torch::Tensor(), 0};
   return {loss_sum / accumulation, 1.0};
 }
 
-void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale, double& loss_sum) {
+void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale, torch::Tensor& loss_sum) {
   const int m = spec_.microbatches_m;
   if (batch.examples() % m != 0)
     throw UsageError("per_device_train_batch_size " + std::to_string(batch.examples()) +
@@ -193,8 +194,8 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
         auto out = model_.forward(stage == 0 ? part.input_ids : s.input, ctx, layers.begin, layers.end);
         if (stage == last_stage()) {
           auto loss = model_loss(family, out, part.targets);
-          loss_sum += loss.item<double>() / m;
-          s.output = loss * loss_scale;  // mean over the replica's batch, as one process computes it
+          loss_sum += loss.detach().to(torch::kFloat64) / m;
+          s.output = scaled_for_backward(loss * loss_scale);  // mean over the replica's batch, as one process computes it
         } else {
           s.output = out;
           stashed_bytes += out.numel() * out.element_size();
@@ -262,12 +263,15 @@ void PipelineExecutor::sync_tied_gradients() {
   if (stage_through_host_) grad.copy_(wire);
 }
 
-double PipelineExecutor::global_grad_norm_squared(double local) {
+torch::Tensor PipelineExecutor::global_grad_norm_squared(torch::Tensor local) {
   // The head's copy of the tied embedding is the same parameter as wte: count it once.
-  for (const auto& t : tied_copy_)
-    if (t.grad().defined()) local -= t.grad().to(torch::kDouble).pow(2).sum().item<double>();
-  groups_.pipeline->allreduce(&local, 1, comm::DType::Float64, comm::ReduceOp::Sum);
-  return local;
+  if (!tied_copy_.empty()) local = local - grad_norm_squared(tied_copy_).to(local.device());
+  // Stages hold different parameters: their sums add up over the pipeline.
+  // Over MPI this is a host round trip (the pipeline's transfers are staged
+  // through host memory there anyway).
+  auto wire = local.to(torch::kCPU, torch::kFloat32).contiguous();
+  groups_.pipeline->allreduce(wire.data_ptr(), 1, comm::DType::Float32, comm::ReduceOp::Sum);
+  return wire.to(local.device());
 }
 
 EvalSums PipelineExecutor::evaluate(const Batch& batch) {

@@ -49,7 +49,7 @@ class PipelineExecutor : public StepExecutor {
   LossSums forward_backward(const std::vector<Batch>& micro_steps) override;
   EvalSums evaluate(const Batch& batch) override;
   NamedTensors named_parameters() const override;
-  double global_grad_norm_squared(double local) override;
+  torch::Tensor global_grad_norm_squared(torch::Tensor local) override;
   bool writes_shard() const override { return groups_.dp_rank == 0; }
   std::string shard_suffix() const override;
   NamedTensors full_model_on_main() override;
@@ -63,7 +63,7 @@ class PipelineExecutor : public StepExecutor {
 
  private:
   struct Stash;
-  void run_step(const Batch& replica_batch, bool sync, double loss_scale, double& loss_sum);
+  void run_step(const Batch& replica_batch, bool sync, double loss_scale, torch::Tensor& loss_sum);
   int stage_of(int chunk) const { return chunk * groups_.pp_size + groups_.pp_rank; }
   int last_stage() const { return groups_.pp_size * static_cast<int>(chunks_.size()) - 1; }
   int rank_of_stage(int stage) const { return stage % groups_.pp_size; }
