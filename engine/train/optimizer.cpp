@@ -75,7 +75,7 @@ void AdamW::step_group(Group& g, const torch::Tensor& found_inf) {
     at::_fused_adamw_(params, grads, exp_avg, exp_avg_sq, {}, steps, s.lr, s.beta1, s.beta2, g.weight_decay, s.eps,
                       /*amsgrad=*/false, /*maximize=*/false, /*grad_scale=*/std::nullopt, inf);
     // A skipped step did not happen: the counters go back, as torch.optim does.
-    if (found_inf.defined()) torch::_foreach_sub_(steps, std::vector<torch::Tensor>(steps.size(), found_inf));
+    if (found_inf.defined()) torch::_foreach_sub_(steps, std::vector<torch::Tensor>(steps.size(), found_inf.reshape({})));
     return;
   }
   // torch.optim.AdamW's foreach arithmetic. Every parameter of a group has
