@@ -8,6 +8,7 @@
 #include "parallel/pipeline/executor/pipeline_executor.h"
 #include "parallel/pipeline/schedule/bubble.h"
 #include "parallel/topology/layout_report.h"
+#include "parallel/world/torch_streams.h"
 
 #include <sstream>
 
@@ -35,6 +36,7 @@ ExecutionStrategy data_parallel(const TrainArgs& args, TransformerModel& model, 
     s.groups.push_back(comm::make_communicator(comm::parse_backend(args.comm_backend),
                                                device.is_cuda() && !staged ? comm::Memory::Cuda : comm::Memory::Host,
                                                device.is_cuda() ? device.index() : 0));
+    parallel::follow_torch_streams(*s.groups.back());
     s.reducer = std::make_unique<ddp::GradientReducer>(model.parameters(), *s.groups.back(),
                                                        reducer_options(args, device));
   }

@@ -19,6 +19,7 @@ void Communicator::set_timeout(std::chrono::milliseconds timeout) {
 }
 
 void Communicator::set_compute_stream(void*) {}
+void Communicator::set_compute_stream_provider(std::function<void*()>) {}
 
 void Communicator::usage_error(const std::string& what, const std::string& reason) const {
   throw UsageError(process_label() + ", group rank " + std::to_string(rank()) + " of " +

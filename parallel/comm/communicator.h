@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -77,6 +78,14 @@ class Communicator {
   // after the work queued on it and make it wait for their results. Host
   // memory has no streams, so the MPI backend ignores it.
   virtual void set_compute_stream(void* stream);
+  // The same, asked at every operation: the stream the caller computes on
+  // *now* (torch's current stream), as PyTorch's NCCL process group does.
+  virtual void set_compute_stream_provider(std::function<void*()> provider);
+
+  // The group of the same processes that moves host memory: this group for
+  // MPI; the MPI bootstrap group for device backends, which read device
+  // memory only. Host-side agreements (configuration checks) go through it.
+  virtual Communicator& host_group() { return *this; }
 
   // Bound on every wait of this group (default_timeout() at creation).
   void set_timeout(std::chrono::milliseconds timeout);

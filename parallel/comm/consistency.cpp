@@ -46,8 +46,10 @@ std::vector<std::string> gather_prefixes(Communicator& group, const std::string&
 
 }  // namespace
 
-void check_same_across_ranks(Communicator& group, const std::string& what,
+void check_same_across_ranks(Communicator& any_group, const std::string& what,
                              const std::string& value) {
+  // The values live in host memory: a device backend's bootstrap carries them.
+  Communicator& group = any_group.host_group();
   const int64_t mine[2] = {int64_t(fnv1a(value)), int64_t(value.size())};
   std::vector<int64_t> all(2 * std::size_t(group.size()));
   group.allgather(mine, all.data(), 2, DType::Int64);

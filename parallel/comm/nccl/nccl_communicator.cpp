@@ -49,10 +49,42 @@ ncclRedOp_t nccl_op(ReduceOp op) {
   return ncclSum;
 }
 
+// Where a buffer lives, for refusing host memory before NCCL reads it.
+bool is_device_memory(const void* data) {
+  cudaPointerAttributes attributes{};
+  if (cudaPointerGetAttributes(&attributes, data) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky error of an unknown pointer
+    return false;
+  }
+  return attributes.type == cudaMemoryTypeDevice || attributes.type == cudaMemoryTypeManaged;
+}
+
 // Polling policy of Work::wait(): spin briefly (collectives are usually short),
 // then sleep between checks so a long wait leaves the CPU to others.
 constexpr auto kSpinWindow = std::chrono::milliseconds(1);
 constexpr auto kPollInterval = std::chrono::microseconds(50);
+
+// A non-blocking communicator answers ncclInProgress until a call has been
+// carried out; nothing else may be called on it before then. Waits for that
+// within `timeout`, aborting the communicator when it passes.
+void settle(ncclResult_t rc, const char* call, ncclComm_t comm, std::chrono::milliseconds timeout,
+            const std::string& what) {
+  if (rc != ncclInProgress) {
+    check_nccl(rc, call, comm);
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  ncclResult_t state = ncclInProgress;
+  while (state == ncclInProgress) {
+    if (std::chrono::steady_clock::now() - start > timeout) {
+      ncclCommAbort(comm);
+      throw RuntimeFailure(timeout_message(what, timeout) + " (in " + call + "); the NCCL communicator was aborted");
+    }
+    std::this_thread::sleep_for(kPollInterval);
+    ncclCommGetAsyncError(comm, &state);
+  }
+  check_nccl(state, call, comm);
+}
 
 }  // namespace
 
@@ -191,7 +223,11 @@ NcclCommunicator::NcclCommunicator(std::unique_ptr<Communicator> bootstrap, int 
                          ": NCCL set-up failed on group rank 0: " + message.error);
   }
   try {
-    check_nccl(ncclCommInitRank(&state_->comm, size(), message.id, rank()), "ncclCommInitRank");
+    // Non-blocking, so that a peer that never joins ends in a timeout, not a hang.
+    ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+    config.blocking = 0;
+    settle(ncclCommInitRankConfig(&state_->comm, size(), message.id, rank(), &config), "ncclCommInitRankConfig",
+           state_->comm, timeout(), "NCCL initialisation of a group of " + std::to_string(size()));
     check_cuda(cudaStreamCreateWithFlags(&state_->stream, cudaStreamNonBlocking),
                "cudaStreamCreate");
     check_cuda(cudaEventCreateWithFlags(&state_->ready, cudaEventDisableTiming), "cudaEventCreate");
@@ -209,15 +245,25 @@ void NcclCommunicator::set_compute_stream(void* stream) {
   compute_stream_ = stream;
 }
 
+void NcclCommunicator::set_compute_stream_provider(std::function<void*()> provider) {
+  std::lock_guard<std::mutex> lock(enqueue_mutex_);
+  stream_provider_ = std::move(provider);
+}
+
 template <class Issue>
-std::shared_ptr<Work> NcclCommunicator::enqueue(const std::string& what, Issue issue) {
+std::shared_ptr<Work> NcclCommunicator::enqueue(const std::string& what, const std::vector<const void*>& buffers,
+                                                Issue issue) {
+  for (const void* buffer : buffers)
+    if (!is_device_memory(buffer))
+      usage_error(what, "the buffer is host memory, and NCCL reads device memory only (host-side collectives go "
+                        "through the group's host_group())");
   std::lock_guard<std::mutex> lock(enqueue_mutex_);
   NcclState& state = *state_;
   if (state.aborted) {
     throw RuntimeFailure(process_label() + ": " + what +
                          ": the NCCL communicator was aborted after an earlier timeout or error");
   }
-  const auto compute = static_cast<cudaStream_t>(compute_stream_);
+  const auto compute = static_cast<cudaStream_t>(stream_provider_ ? stream_provider_() : compute_stream_);
   cudaEvent_t finished = nullptr;
   try {
     check_cuda(cudaSetDevice(device_), "cudaSetDevice");
@@ -237,55 +283,58 @@ std::shared_ptr<Work> NcclCommunicator::enqueue(const std::string& what, Issue i
 std::shared_ptr<Work> NcclCommunicator::start_allreduce(void* data, std::size_t count, DType dtype,
                                                         ReduceOp op, bool) {
   // NCCL never holds up later operations, so `overlap` changes nothing here.
-  return enqueue(describe("allreduce", count, dtype), [&](ncclComm_t comm, cudaStream_t stream) {
-    check_nccl(ncclAllReduce(data, data, count, nccl_type(dtype), nccl_op(op), comm, stream),
-               "ncclAllReduce", comm);
+  const std::string what = describe("allreduce", count, dtype);
+  return enqueue(what, {data}, [&](ncclComm_t comm, cudaStream_t stream) {
+    settle(ncclAllReduce(data, data, count, nccl_type(dtype), nccl_op(op), comm, stream), "ncclAllReduce", comm,
+           timeout(), what);
   });
 }
 
 std::shared_ptr<Work> NcclCommunicator::start_broadcast(void* data, std::size_t count, DType dtype,
                                                         int root) {
-  const std::string what =
-      describe("broadcast", count, dtype) + " from rank " + std::to_string(root);
-  return enqueue(what, [&](ncclComm_t comm, cudaStream_t stream) {
-    check_nccl(ncclBroadcast(data, data, count, nccl_type(dtype), root, comm, stream),
-               "ncclBroadcast", comm);
+  const std::string what = describe("broadcast", count, dtype) + " from rank " + std::to_string(root);
+  return enqueue(what, {data}, [&](ncclComm_t comm, cudaStream_t stream) {
+    settle(ncclBroadcast(data, data, count, nccl_type(dtype), root, comm, stream), "ncclBroadcast", comm, timeout(),
+           what);
   });
 }
 
 std::shared_ptr<Work> NcclCommunicator::start_allgather(const void* send, void* recv,
                                                         std::size_t count_per_rank, DType dtype) {
-  return enqueue(
-      describe("allgather", count_per_rank, dtype), [&](ncclComm_t comm, cudaStream_t stream) {
-        check_nccl(ncclAllGather(send, recv, count_per_rank, nccl_type(dtype), comm, stream),
-                   "ncclAllGather", comm);
-      });
+  const std::string what = describe("allgather", count_per_rank, dtype);
+  return enqueue(what, {send, recv}, [&](ncclComm_t comm, cudaStream_t stream) {
+    settle(ncclAllGather(send, recv, count_per_rank, nccl_type(dtype), comm, stream), "ncclAllGather", comm,
+           timeout(), what);
+  });
 }
 
 std::shared_ptr<Work> NcclCommunicator::start_reduce_scatter(const void* send, void* recv,
                                                              std::size_t count_per_rank,
                                                              DType dtype, ReduceOp op) {
-  return enqueue(describe("reduce_scatter", count_per_rank, dtype),
-                 [&](ncclComm_t comm, cudaStream_t stream) {
-                   check_nccl(ncclReduceScatter(send, recv, count_per_rank, nccl_type(dtype),
-                                                nccl_op(op), comm, stream),
-                              "ncclReduceScatter", comm);
-                 });
+  const std::string what = describe("reduce_scatter", count_per_rank, dtype);
+  return enqueue(what, {send, recv}, [&](ncclComm_t comm, cudaStream_t stream) {
+    settle(ncclReduceScatter(send, recv, count_per_rank, nccl_type(dtype), nccl_op(op), comm, stream),
+           "ncclReduceScatter", comm, timeout(), what);
+  });
 }
 
 std::shared_ptr<Work> NcclCommunicator::start_barrier() {
   // A one-element allreduce: once it completes, every rank's stream reached it.
   void* word = state_->barrier_word;
-  return enqueue("barrier", [&](ncclComm_t comm, cudaStream_t stream) {
-    check_nccl(ncclAllReduce(word, word, 1, ncclFloat32, ncclSum, comm, stream), "ncclAllReduce",
-               comm);
+  return enqueue("barrier", {word}, [&](ncclComm_t comm, cudaStream_t stream) {
+    settle(ncclAllReduce(word, word, 1, ncclFloat32, ncclSum, comm, stream), "ncclAllReduce", comm, timeout(),
+           "barrier");
   });
 }
 
 std::shared_ptr<Work> NcclCommunicator::start_p2p(const std::vector<P2POp>& ops) {
   std::string what;
-  for (const P2POp& op : ops) what += (what.empty() ? "" : " + ") + describe(op);
-  return enqueue(what, [&](ncclComm_t comm, cudaStream_t stream) {
+  std::vector<const void*> buffers;
+  for (const P2POp& op : ops) {
+    what += (what.empty() ? "" : " + ") + describe(op);
+    buffers.push_back(op.data);
+  }
+  return enqueue(what, buffers, [&](ncclComm_t comm, cudaStream_t stream) {
     // One group: a rank's sends and receives progress together, so neighbours
     // exchanging in both directions cannot deadlock.
     check_nccl(ncclGroupStart(), "ncclGroupStart", comm);
@@ -294,12 +343,12 @@ std::shared_ptr<Work> NcclCommunicator::start_p2p(const std::vector<P2POp>& ops)
           op.kind == P2POp::Kind::Send
               ? ncclSend(op.data, op.count, nccl_type(op.dtype), op.peer, comm, stream)
               : ncclRecv(op.data, op.count, nccl_type(op.dtype), op.peer, comm, stream);
-      if (rc != ncclSuccess) {
+      if (rc != ncclSuccess && rc != ncclInProgress) {
         ncclGroupEnd();
         check_nccl(rc, op.kind == P2POp::Kind::Send ? "ncclSend" : "ncclRecv", comm);
       }
     }
-    check_nccl(ncclGroupEnd(), "ncclGroupEnd", comm);
+    settle(ncclGroupEnd(), "ncclGroupEnd", comm, timeout(), what);
   });
 }
 
