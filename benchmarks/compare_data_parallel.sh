@@ -15,6 +15,7 @@ set -euo pipefail
 build=${1:-build}
 rounds=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
+peer_python=$(bash "$here/../scripts/torch_python.sh")
 source "$here/bench_shape.sh"
 
 results=$(mktemp)
@@ -64,7 +65,7 @@ for ((i = 1; i <= rounds; i++)); do
   for n in 1 2; do
     measured "round $i" "$n" "$build/benchmarks/dp_scaling_bench" "${shape[@]}"
     port=$((port + 1))
-    measured "round $i" "$n" /usr/bin/python3 "$here/peer/torch_ddp_throughput.py" "${shape[@]}" --port "$port"
+    measured "round $i" "$n" "$peer_python" "$here/peer/torch_ddp_throughput.py" "${shape[@]}" --port "$port"
   done
 done
 python3 - "$results" <<'PY'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Single-process tokens/s of tandem against PyTorch (Debian's python3-torch,
-# same OpenBLAS, same shape, same thread count), measured in one run,
+# Single-process tokens/s of tandem against PyTorch (the same torch that tandem
+# links, from scripts/torch_python.sh; same shape, same thread count), measured in one run,
 # alternating the two ROUNDS times; prints each round and the median ratio.
 # usage: benchmarks/compare_single_process.sh [BUILD_DIR] [ROUNDS]
 set -euo pipefail
@@ -8,11 +8,12 @@ build=${1:-build}
 rounds=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/bench_shape.sh"
+peer_python=$(bash "$here/../scripts/torch_python.sh")
 
 tandem_runs=() torch_runs=()
 for ((i = 1; i <= rounds; i++)); do
   t=$("$build/benchmarks/throughput_bench" "${shape[@]}")
-  p=$(/usr/bin/python3 "$here/peer/torch_gpt_throughput.py" "${shape[@]}")
+  p=$("$peer_python" "$here/peer/torch_gpt_throughput.py" "${shape[@]}")
   echo "round $i: $t"
   echo "round $i: $p"
   tandem_runs+=("$(echo "$t" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens_per_second"])')")

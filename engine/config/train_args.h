@@ -46,6 +46,7 @@ struct TrainArgs {
   // Numerics and devices.
   bool bf16 = false;
   bool fp16 = false;
+  bool tf32 = true;
   std::string device = "auto";
   int num_threads = 0;
   std::string progress_bar = "auto";

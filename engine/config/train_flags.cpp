@@ -121,6 +121,9 @@ const std::vector<Flag>& flag_table() {
       // Numerics and devices.
       {"bf16", {}, FlagType::Bool, fixed("False"), "bfloat16 autocast (CUDA, or the CPU); float32 master weights", TANDEM_BOOL(bf16)},
       {"fp16", {}, FlagType::Bool, fixed("False"), "float16 autocast with dynamic loss scaling (V100s have no bfloat16)", TANDEM_BOOL(fp16)},
+      {"tf32", {}, FlagType::Bool, fixed("True"),
+       "TF32 tensor cores for float32 matmuls on GPUs that have them (Ampere and newer); no effect on the CPU",
+       TANDEM_BOOL(tf32)},
       {"device", {}, FlagType::String, fixed("auto"), "auto (cuda:<local rank> when present, else cpu), cpu or cuda",
        TANDEM_STRING(device)},
       {"num_threads", {}, FlagType::Int, fixed("0"), "intra-op CPU threads per process (0: libtorch's default)",

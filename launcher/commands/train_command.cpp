@@ -72,6 +72,13 @@ int train(const std::vector<std::string>& argv) {
     copy_into_parameters(load_safetensors(setup.pretrained_weights), model.named_parameters(), setup.pretrained_weights);
   model.to(device);
   model.set_autocast(autocast_dtype(args.bf16, args.fp16));
+  // cuBLAS and cuDNN use TF32 only where the GPU has it, so the flag is safe on any CUDA device.
+  if (device.is_cuda()) {
+    at::globalContext().setAllowTF32CuBLAS(args.tf32);
+    at::globalContext().setAllowTF32CuDNN(args.tf32);
+  } else if (args.was_set("tf32") && world.is_main()) {
+    std::cout << "--tf32 has no effect on the CPU" << std::endl;
+  }
   ExecutionStrategy strategy = make_execution_strategy(distribution, args, model, world, device);
   if (world.is_main()) std::cout << strategy.description << std::endl;
   // Dropout masks differ between replicas, as they would between the
