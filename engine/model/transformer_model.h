@@ -34,6 +34,7 @@ class TransformerModel {
   void train(bool on);
   // Mixed precision: forward passes run under autocast to this dtype (none: float32).
   void set_autocast(std::optional<torch::ScalarType> dtype) { autocast_ = dtype; }
+  std::optional<torch::ScalarType> autocast() const { return autocast_; }
   void to(const torch::Device& device);
 
  private:

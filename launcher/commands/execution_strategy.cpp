@@ -59,7 +59,15 @@ ExecutionStrategy model_parallel(const launcher::ModelParallelParams& mp, const 
   const auto& me = plan.layout.ranks[process.world_rank];
   const int p = plan.layout.pp_size;
   ExecutionStrategy s;
-  comm::Communicator& world_group = comm::world();
+  // On GPUs with NCCL every group is an NCCL communicator, split from one over
+  // the whole world; otherwise MPI groups (staging GPU tensors through host memory).
+  const bool staged = host_staging(args, device);
+  std::unique_ptr<comm::Communicator> device_world;
+  if (device.is_cuda() && !staged) {
+    device_world = comm::make_communicator(comm::parse_backend(args.comm_backend), comm::Memory::Cuda, device.index());
+    parallel::follow_torch_streams(*device_world);
+  }
+  comm::Communicator& world_group = device_world ? *device_world : comm::world();
   s.groups.push_back(world_group.split(me.dp_rank, me.pp_rank));  // this replica's pipeline
   s.groups.push_back(world_group.split(me.pp_rank, me.dp_rank));  // this stage's data-parallel group
   const bool end_stage = me.pp_rank == 0 || me.pp_rank == p - 1;
@@ -68,8 +76,6 @@ ExecutionStrategy model_parallel(const launcher::ModelParallelParams& mp, const 
                                   me.pp_rank,        p,                  me.dp_rank,        plan.layout.dp_size};
   std::vector<pipeline::ChunkLayers> stage_layers;
   for (const auto& st : plan.stages) stage_layers.push_back({static_cast<size_t>(st.begin), static_cast<size_t>(st.end)});
-  if (device.is_cuda() && !host_staging(args, device))
-    throw UsageError("pipeline parallelism on GPUs runs over MPI with host staging for now; pass --comm_backend mpi");
   s.executor = std::make_unique<pipeline::PipelineExecutor>(model, stage_layers, groups, plan.schedule,
                                                             reducer_options(args, device), device);
   s.slot = {me.dp_rank, plan.layout.dp_size};

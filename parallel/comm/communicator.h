@@ -86,6 +86,12 @@ class Communicator {
   // MPI; the MPI bootstrap group for device backends, which read device
   // memory only. Host-side agreements (configuration checks) go through it.
   virtual Communicator& host_group() { return *this; }
+  // A communicator of this group's backend over `host_members`, a group made
+  // from host_group() (by split): the members themselves for MPI, a new NCCL
+  // communicator among them for NCCL. Collective over `host_members`.
+  virtual std::unique_ptr<Communicator> same_backend_over(std::unique_ptr<Communicator> host_members) {
+    return host_members;
+  }
 
   // Bound on every wait of this group (default_timeout() at creation).
   void set_timeout(std::chrono::milliseconds timeout);

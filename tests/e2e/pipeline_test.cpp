@@ -19,6 +19,7 @@ struct PipelineCase {
   std::string mp_parameters;  // --mp_parameters, SageMaker's command-line form
   int replicas;               // data-parallel replicas of the pipeline
   std::string model = "gpt-tiny";
+  int replica_batch = 8;
 };
 
 std::vector<std::string> job(const TempDir& dir, const PipelineCase& c, const std::string& run, int batch) {
@@ -37,9 +38,8 @@ TEST_P(Pipeline, EqualsOneProcess) {
   TempDir dir;
   if (c.model == "encoder-tiny") write_classification_channels(dir);
   else write_lm_channels(dir);
-  constexpr int kReplicaBatch = 8;
-  ASSERT_EQ(run_tandem(job(dir, c, "one", kReplicaBatch * c.replicas), dir.path()).exit_code, 0);
-  auto args = with_flag(job(dir, c, "pipe", kReplicaBatch), "--mp_parameters", c.mp_parameters);
+  ASSERT_EQ(run_tandem(job(dir, c, "one", c.replica_batch * c.replicas), dir.path()).exit_code, 0);
+  auto args = with_flag(job(dir, c, "pipe", c.replica_batch), "--mp_parameters", c.mp_parameters);
   auto r = run_mpi(c.processes, args, dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("pipeline: "), std::string::npos) << r.out;
@@ -56,8 +56,27 @@ INSTANTIATE_TEST_SUITE_P(
         PipelineCase{"p2_dp2_spread", 4, "ddp=True,microbatches=4,partitions=2,placement_strategy=spread", 2},
         PipelineCase{"p2_v2_virtual", 2, "microbatches=4,partitions=2,virtual_stages=2", 1},
         PipelineCase{"p2_zero_bubble", 2, "microbatches=4,partitions=2,zero_bubble=True", 1},
+        // Rank 1 needs microbatch 4's activation before others rank 0 sent
+        // earlier: the channels hold messages taken out of order.
+        PipelineCase{"p2_v2_m5_out_of_order", 2, "microbatches=5,partitions=2,virtual_stages=2", 1, "gpt-tiny", 10},
         PipelineCase{"encoder_p2_m2", 2, "microbatches=2,partitions=2", 1, "encoder-tiny"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// Under bf16 the boundaries carry bf16 (half the bytes, as Megatron sends
+// them): the pipeline tracks one bf16 process within bf16's precision.
+TEST(PipelineBf16, TracksOneProcessWithBf16Boundaries) {
+  TempDir dir;
+  write_lm_channels(dir);
+  const PipelineCase c{"bf16", 2, "microbatches=4,partitions=2", 1};
+  ASSERT_EQ(run_tandem(with_flag(job(dir, c, "one", 8), "--bf16", "True"), dir.path()).exit_code, 0);
+  auto args = with_flag(with_flag(job(dir, c, "pipe", 8), "--mp_parameters", c.mp_parameters), "--bf16", "True");
+  auto r = run_mpi(2, args, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto one = losses_by_step(dir.file("one/out/metrics.jsonl"));
+  const auto pipe = losses_by_step(dir.file("pipe/out/metrics.jsonl"));
+  ASSERT_EQ(one.size(), pipe.size());
+  for (const auto& [step, loss] : one) EXPECT_NEAR(pipe.at(step), loss, 0.02 * loss) << "step " << step;
+}
 
 TEST(PipelineErrors, ClearMessagesForImpossibleLayouts) {
   TempDir dir;

@@ -9,6 +9,7 @@
 #include "engine/error.h"
 #include "parallel/pipeline/schedule/action.h"
 #include "parallel/pipeline/schedule/schedule.h"
+#include "parallel/pipeline/schedule/validate.h"
 
 namespace tandem::pipeline {
 namespace {
@@ -149,6 +150,29 @@ TEST(ActionText, LabelsAndDescriptions) {
   EXPECT_EQ(describe({ActionKind::RecvGradient, 2, 1, 5}), "RecvGradient(microbatch 2, chunk 1, from stage 5)");
   EXPECT_EQ(describe({ActionKind::SendActivation, 0, 0, 1}), "SendActivation(microbatch 0, chunk 0, to stage 1)");
   EXPECT_EQ(describe({ActionKind::OptimizerStep, -1, 0, -1}), "OptimizerStep");
+}
+
+}  // namespace
+}  // namespace tandem::pipeline
+
+namespace tandem::pipeline {
+namespace {
+
+// The executor's channels match messages by order (as NCCL does). Most
+// schedules exchange in order; interleaved virtual stages with a microbatch
+// count that is not a multiple of the partitions do not, and the channels
+// must hold early messages for them (tests/e2e/pipeline_test.cpp runs one).
+TEST(PairwiseOrder, InOrderExceptInterleavedVirtualWithUnevenMicrobatches) {
+  for (const char* kind : {"simple", "interleaved", "zb_h1"})
+    for (int p : {2, 3, 4})
+      for (int m : {1, 2, 3, 4, 6, 8}) {
+        const ScheduleSpec spec{kind, p, m, 1};
+        EXPECT_EQ(first_out_of_order_receive(build_schedule(spec), spec), std::nullopt) << kind << " p" << p << " m" << m;
+      }
+  const ScheduleSpec even{"interleaved_virtual", 2, 4, 2};
+  EXPECT_EQ(first_out_of_order_receive(build_schedule(even), even), std::nullopt);
+  const ScheduleSpec uneven{"interleaved_virtual", 2, 5, 2};
+  EXPECT_NE(first_out_of_order_receive(build_schedule(uneven), uneven), std::nullopt);
 }
 
 }  // namespace

@@ -352,13 +352,18 @@ std::shared_ptr<Work> NcclCommunicator::start_p2p(const std::vector<P2POp>& ops)
   });
 }
 
+std::unique_ptr<Communicator> NcclCommunicator::same_backend_over(std::unique_ptr<Communicator> host_members) {
+  auto group = std::make_unique<NcclCommunicator>(std::move(host_members), device_);
+  std::lock_guard<std::mutex> lock(enqueue_mutex_);
+  group->set_compute_stream(compute_stream_);
+  if (stream_provider_) group->set_compute_stream_provider(stream_provider_);
+  return group;
+}
+
 std::unique_ptr<Communicator> NcclCommunicator::make_split(int color, int key) {
   // A new id per color over the split bootstrap group: one code path for every
   // NCCL version (ncclCommSplit would share buffers but needs NCCL >= 2.18).
-  auto group = std::make_unique<NcclCommunicator>(bootstrap_->split(color, key), device_);
-  std::lock_guard<std::mutex> lock(enqueue_mutex_);
-  group->set_compute_stream(compute_stream_);
-  return group;
+  return same_backend_over(bootstrap_->split(color, key));
 }
 
 }  // namespace tandem::comm

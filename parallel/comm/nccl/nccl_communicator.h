@@ -42,6 +42,7 @@ class NcclCommunicator final : public Communicator {
   void set_compute_stream(void* stream) override;
   void set_compute_stream_provider(std::function<void*()> provider) override;
   Communicator& host_group() override { return *bootstrap_; }
+  std::unique_ptr<Communicator> same_backend_over(std::unique_ptr<Communicator> host_members) override;
 
  protected:
   std::shared_ptr<Work> start_allreduce(void* data, std::size_t count, DType dtype, ReduceOp op,

@@ -41,9 +41,14 @@ PipelineExecutor::PipelineExecutor(TransformerModel& model, std::vector<ChunkLay
       device_(device),
       stage_through_host_(reducer_options.stage_through_host) {
   for (size_t s = groups_.pp_rank; s < stage_layers_.size(); s += groups_.pp_size) chunks_.push_back(stage_layers_[s]);
-  if (2 * static_cast<int64_t>(stage_layers_.size()) * spec_.microbatches_m >= 30000)
-    throw UsageError("partitions × virtual_stages × microbatches is too large for message tags (keep it below 15000)");
-  schedule_ = build_schedule(spec_)[groups_.pp_rank];
+  const Schedule full = build_schedule(spec_);
+  schedule_ = full[groups_.pp_rank];
+  const int stages = static_cast<int>(stage_layers_.size());
+  channels_ = std::make_unique<OrderedChannels>(*groups_.pipeline, channel_pairs(full, groups_.pp_size, stages));
+  step_order_ = send_order_of(full);
+  evaluation_order_ = evaluation_send_order(groups_.pp_size, stages);
+  // Boundaries carry the autocast dtype (half the bytes under bf16), as Megatron does.
+  boundary_dtype_ = model_.autocast().value_or(torch::kFloat32);
   // The last stage computes logits with the embedding matrix; when the
   // embedding lives on another rank the head keeps its own copy, and the two
   // copies' gradients are summed each step so both stay equal (as one tensor
@@ -95,25 +100,21 @@ std::string PipelineExecutor::shard_suffix() const {
   return "-stage" + std::to_string(groups_.pp_rank) + "-of-" + std::to_string(groups_.pp_size);
 }
 
-int PipelineExecutor::tag(bool gradient, int microbatch, int receiving_stage) const {
-  const int stages = last_stage() + 1;
-  return ((gradient ? 1 : 0) * stages + receiving_stage) * spec_.microbatches_m + microbatch;
-}
-
 std::vector<int64_t> PipelineExecutor::boundary_shape(int64_t examples) const {
   // Shapes are agreed before the step: [examples, block, d_model] on every boundary.
   return {examples, block_size_, model_.config().d_model};
 }
 
-void PipelineExecutor::post_send(const torch::Tensor& t, int peer_rank, int tag) {
-  auto wire = (stage_through_host_ ? t.detach().to(torch::kCPU) : t.detach()).contiguous();
+void PipelineExecutor::post_send(const torch::Tensor& t, int peer_rank, const MessageKey& key) {
+  auto wire = t.detach().to(stage_through_host_ ? torch::Device(torch::kCPU) : t.device(), boundary_dtype_).contiguous();
   send_buffers_.push_back(wire);
-  sends_in_flight_.push_back(groups_.pipeline->send_async(wire.data_ptr(), wire.numel(), float_dtype(wire), peer_rank, tag));
+  sends_in_flight_.push_back(channels_->send(wire, peer_rank, key));
 }
 
-torch::Tensor PipelineExecutor::receive(const std::vector<int64_t>& shape, int peer_rank, int tag) {
-  auto wire = torch::empty(shape, torch::TensorOptions().dtype(torch::kFloat32).device(stage_through_host_ ? torch::Device(torch::kCPU) : device_));
-  groups_.pipeline->recv_async(wire.data_ptr(), wire.numel(), float_dtype(wire), peer_rank, tag)->wait();
+torch::Tensor PipelineExecutor::receive(const std::vector<int64_t>& shape, int peer_rank, const MessageKey& key) {
+  const auto options =
+      torch::TensorOptions().dtype(boundary_dtype_).device(stage_through_host_ ? torch::Device(torch::kCPU) : device_);
+  auto wire = channels_->receive(peer_rank, key, [&] { return torch::empty(shape, options); });
   return stage_through_host_ ? wire.to(device_) : wire;
 }
 
@@ -143,6 +144,7 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
                      " is not divisible by microbatches " + std::to_string(m));
   const int64_t mb = batch.examples() / m;
   block_size_ = batch.input_ids.size(1);
+  channels_->begin(step_order_);
   const auto family = model_.config().family;
   std::map<std::pair<int, int>, Stash> stash;  // (chunk, microbatch)
   int64_t stashed_bytes = 0;
@@ -168,10 +170,11 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
       case ActionKind::RecvActivation:
       case ActionKind::RecvGradient: {
         const bool gradient = act.kind == ActionKind::RecvGradient;
-        auto buffer = receive(boundary_shape(mb), rank_of_stage(act.peer_stage), tag(gradient, act.microbatch, stage));
+        auto buffer = receive(boundary_shape(mb), rank_of_stage(act.peer_stage), message_key(act, stage));
         Stash& s = stash[{act.chunk, act.microbatch}];
         if (gradient) {
-          s.grad_output = buffer;
+          // Backward starts from a gradient of the output's own dtype.
+          s.grad_output = s.output.defined() ? buffer.to(s.output.scalar_type()) : buffer;
         } else {
           s.input = buffer.requires_grad_(true);
           stashed_bytes += buffer.numel() * buffer.element_size();
@@ -182,8 +185,7 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
       case ActionKind::SendGradient: {
         const bool gradient = act.kind == ActionKind::SendGradient;
         Stash& s = stash[{act.chunk, act.microbatch}];
-        post_send(gradient ? s.grad_input : s.output, rank_of_stage(act.peer_stage),
-                  tag(gradient, act.microbatch, act.peer_stage));
+        post_send(gradient ? s.grad_input : s.output, rank_of_stage(act.peer_stage), message_key(act, stage));
         if (gradient) s.grad_input = torch::Tensor();
         break;
       }
@@ -270,22 +272,24 @@ torch::Tensor PipelineExecutor::global_grad_norm_squared(torch::Tensor local) {
   // Over MPI this is a host round trip (the pipeline's transfers are staged
   // through host memory there anyway).
   auto wire = local.to(torch::kCPU, torch::kFloat32).contiguous();
-  groups_.pipeline->allreduce(wire.data_ptr(), 1, comm::DType::Float32, comm::ReduceOp::Sum);
+  groups_.pipeline->host_group().allreduce(wire.data_ptr(), 1, comm::DType::Float32, comm::ReduceOp::Sum);
   return wire.to(local.device());
 }
 
 EvalSums PipelineExecutor::evaluate(const Batch& batch) {
   torch::NoGradGuard no_grad;
   block_size_ = batch.input_ids.size(1);
+  channels_->begin(evaluation_order_);
   const BatchContext ctx{batch.input_ids, batch.attention_mask};
   EvalSums sums;
   for (size_t c = 0; c < chunks_.size(); ++c) {
     const int stage = stage_of(static_cast<int>(c));
     torch::Tensor h = batch.input_ids;
-    if (stage > 0) h = receive(boundary_shape(batch.examples()), rank_of_stage(stage - 1), tag(false, 0, stage));
+    if (stage > 0)
+      h = receive(boundary_shape(batch.examples()), rank_of_stage(stage - 1), MessageKey{false, 0, stage - 1, stage});
     auto out = model_.forward(h, ctx, chunks_[c].begin, chunks_[c].end);
     if (stage < last_stage()) {
-      post_send(out, rank_of_stage(stage + 1), tag(false, 0, stage + 1));
+      post_send(out, rank_of_stage(stage + 1), MessageKey{false, 0, stage, stage + 1});
       wait_for_sends();
       continue;
     }
@@ -304,6 +308,7 @@ NamedTensors PipelineExecutor::full_model_on_main() {
   // under both placements), which assembles the whole model in HF layout.
   if (groups_.dp_rank != 0) return {};
   const bool main = groups_.pp_rank == 0;
+  channels_->begin(parameter_gather_order(groups_.pp_size, static_cast<int>(stage_layers_.size())));
   for (size_t stage = 0; stage < stage_layers_.size(); ++stage) {
     const int owner = rank_of_stage(static_cast<int>(stage));
     if (owner == 0 || (!main && owner != groups_.pp_rank)) continue;
@@ -314,10 +319,13 @@ NamedTensors PipelineExecutor::full_model_on_main() {
       if (tied_copy_.empty() || !p.is_same(tied_copy_.front())) params.push_back(p);
     int64_t total = 0;
     for (auto& p : params) total += p.numel();
-    const int gather_tag = 30000 + static_cast<int>(stage);
+    const MessageKey key = parameter_gather_key(static_cast<int>(stage));
     torch::NoGradGuard no_grad;
     if (main) {
-      auto flat = receive({total}, owner, gather_tag);
+      // Parameters travel in float32 whatever the boundaries carry.
+      const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(
+          stage_through_host_ ? torch::Device(torch::kCPU) : device_);
+      auto flat = channels_->receive(owner, key, [&] { return torch::empty({total}, options); }).to(device_);
       int64_t offset = 0;
       for (auto& p : params) {
         p.copy_(flat.narrow(0, offset, p.numel()).view(p.sizes()));
@@ -326,8 +334,8 @@ NamedTensors PipelineExecutor::full_model_on_main() {
     } else {
       std::vector<torch::Tensor> pieces;
       for (auto& p : params) pieces.push_back(p.detach().reshape({-1}));
-      post_send(torch::cat(pieces), 0, gather_tag);
-      wait_for_sends();
+      auto wire = torch::cat(pieces).to(stage_through_host_ ? torch::Device(torch::kCPU) : device_, torch::kFloat32);
+      channels_->send(wire, 0, key)->wait();
     }
   }
   return main ? model_.named_parameters() : NamedTensors{};

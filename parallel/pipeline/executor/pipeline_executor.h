@@ -5,13 +5,16 @@
 // releases a microbatch's activations as soon as its backward is done.
 // Transfers are point-to-point over the pipeline group: sends are posted and
 // never block, receives block (the semantics the schedule simulator checks).
-// Every boundary carries [microbatch, block_size, d_model] floats, a shape all
-// ranks know before the step, so no shapes travel.
+// Every boundary carries [microbatch, block_size, d_model] in the autocast
+// dtype (float32 without mixed precision), a shape all ranks know before the
+// step, so no shapes travel. Transfers go through OrderedChannels, one per
+// ordered pair of ranks, matched by order as NCCL requires.
 
 #include "engine/model/transformer_model.h"
 #include "engine/train/step_executor.h"
 #include "parallel/comm/communicator.h"
 #include "parallel/ddp/gradient_reducer.h"
+#include "parallel/pipeline/executor/ordered_channels.h"
 #include "parallel/pipeline/schedule/action.h"
 #include "parallel/pipeline/schedule/schedule.h"
 
@@ -67,13 +70,12 @@ class PipelineExecutor : public StepExecutor {
   int stage_of(int chunk) const { return chunk * groups_.pp_size + groups_.pp_rank; }
   int last_stage() const { return groups_.pp_size * static_cast<int>(chunks_.size()) - 1; }
   int rank_of_stage(int stage) const { return stage % groups_.pp_size; }
-  int tag(bool gradient, int microbatch, int chunk) const;
   std::vector<int64_t> boundary_shape(int64_t examples) const;
   // Point-to-point on tensors over the pipeline group. Sends never block (the
   // wire buffer is kept until the step ends); receives block. Staged through
   // host memory when the communicator moves host memory only.
-  void post_send(const torch::Tensor& t, int peer_rank, int tag);
-  torch::Tensor receive(const std::vector<int64_t>& shape, int peer_rank, int tag);
+  void post_send(const torch::Tensor& t, int peer_rank, const MessageKey& key);
+  torch::Tensor receive(const std::vector<int64_t>& shape, int peer_rank, const MessageKey& key);
   void wait_for_sends();
   void sync_tied_gradients();
   bool holds_embedding() const;
@@ -92,6 +94,9 @@ class PipelineExecutor : public StepExecutor {
   std::unique_ptr<ddp::GradientReducer> reducer_;
   std::vector<std::shared_ptr<comm::Work>> sends_in_flight_;
   std::vector<torch::Tensor> send_buffers_;
+  std::unique_ptr<OrderedChannels> channels_;
+  SendOrder step_order_, evaluation_order_;
+  torch::ScalarType boundary_dtype_ = torch::kFloat32;
   int peak_stashed_ = 0;
   int64_t peak_stashed_bytes_ = 0;
   std::vector<ExecutedAction> timeline_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "engine/error.h"
@@ -40,6 +41,17 @@ class Validator {
     check_every_stage_ran();
     check_messages_matched(sends_, recvs_, "Recv");
     check_messages_matched(recvs_, sends_, "Send");
+  }
+
+  // The first receive that takes a message out of its sender's order, if any.
+  std::optional<std::string> first_out_of_order() {
+    try {
+      run();
+      check_pairwise_order();
+    } catch (const RuntimeFailure& e) {
+      return std::string(e.what());
+    }
+    return std::nullopt;
   }
 
  private:
@@ -166,6 +178,25 @@ class Validator {
     }
   }
 
+  void check_pairwise_order() const {
+    std::map<std::pair<int, int>, std::vector<std::pair<MessageKey, Position>>> sent, received;  // by (from, to)
+    for (const auto& [key, position] : sends_) sent[{position.rank, std::get<3>(key) % p_}].push_back({key, position});
+    for (const auto& [key, position] : recvs_)
+      received[{std::get<2>(key) % p_, position.rank}].push_back({key, position});
+    auto by_index = [](const auto& a, const auto& b) { return a.second.index < b.second.index; };
+    for (auto& [pair, messages] : sent) {
+      auto& taken = received[pair];
+      std::sort(messages.begin(), messages.end(), by_index);
+      std::sort(taken.begin(), taken.end(), by_index);
+      for (size_t i = 0; i < messages.size() && i < taken.size(); ++i)
+        if (messages[i].first != taken[i].first)
+          fail(taken[i].second.rank, taken[i].second.index,
+               "rank " + std::to_string(pair.first) + " sends to rank " + std::to_string(pair.second) +
+                   " in another order (message " + std::to_string(i) + " it sends is action " +
+                   std::to_string(messages[i].second.index) + "); messages between two ranks are matched by order");
+    }
+  }
+
   const Schedule& schedule_;
   const int p_;
   const int m_;
@@ -178,5 +209,9 @@ class Validator {
 }  // namespace
 
 void validate(const Schedule& schedule, const ScheduleSpec& spec) { Validator(schedule, spec).run(); }
+
+std::optional<std::string> first_out_of_order_receive(const Schedule& schedule, const ScheduleSpec& spec) {
+  return Validator(schedule, spec).first_out_of_order();
+}
 
 }  // namespace tandem::pipeline

@@ -6,6 +6,9 @@
 #include "parallel/pipeline/schedule/action.h"
 #include "parallel/pipeline/schedule/schedule.h"
 
+#include <optional>
+#include <string>
+
 namespace tandem::pipeline {
 
 // Checks, and throws RuntimeFailure naming the rank, the action index and the
@@ -18,5 +21,12 @@ namespace tandem::pipeline {
 // exactly one Recv on the peer (same kind, microbatch and stages) and vice versa;
 // the lists end with ReduceGradients, OptimizerStep and hold them nowhere else.
 void validate(const Schedule& schedule, const ScheduleSpec& spec);
+
+// Where a rank receives messages from one peer in another order than the peer
+// sends them, the first such receive, described; nothing when every pair of
+// ranks exchanges in order. NCCL matches messages between two ranks by order
+// alone; the executor's channels (ordered_channels.h) take early messages
+// first and keep them, so such schedules still run, holding those messages.
+std::optional<std::string> first_out_of_order_receive(const Schedule& schedule, const ScheduleSpec& spec);
 
 }  // namespace tandem::pipeline
