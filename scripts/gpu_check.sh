@@ -214,6 +214,15 @@ step_precision() {  # bf16 | fp16
   check "$OUT/runs/$p.jsonl" 5 "$detail" --ref "$OUT/runs/resume.jsonl" --tol 0.05 "${needs[@]}"
 }
 
+# Steps 2-5 of 6 neither log nor save: under TANDEM_CUDA_SYNC_DEBUG=error any
+# host synchronisation in them fails the run (engine/train/sync_debug.h).
+step_sync_debug() {
+  need_tandem || return 1
+  rm -rf "$WORK/sync_debug"
+  TANDEM_CUDA_SYNC_DEBUG=error train sync_debug 1 90 "${tiny[@]}" --max_steps 6 --logging_steps 6 --save_steps 0 \
+    --bf16 True || return 1
+}
+
 step_reference() {
   need_tandem || return 1
   rm -rf "$WORK/ref_b8"
@@ -287,9 +296,9 @@ run_step c_train_resume 200 step_resume
 run_step d_train_bf16 90 step_precision bf16
 run_step d_train_fp16 90 step_precision fp16
 if [ "$mode" = gpu ]; then
-  skip e_cuda_sync_debug "not implemented in the engine yet (no TANDEM_CUDA_SYNC_DEBUG or equivalent)"
+  run_step e_cuda_sync_debug 90 step_sync_debug
 else
-  skip e_cuda_sync_debug "GPU mode only (and not implemented in the engine yet)"
+  skip e_cuda_sync_debug "GPU mode only (CUDA's sync-debug mode has no CPU counterpart)"
 fi
 run_step f_reference_1proc 90 step_reference
 run_step f_mpi_dp2 120 step_dp2

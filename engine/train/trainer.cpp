@@ -6,6 +6,7 @@
 #include "engine/train/optimizer.h"
 #include "engine/train/rng_state.h"
 #include "engine/train/stop_signal.h"
+#include "engine/train/sync_debug.h"
 
 #include <nlohmann/json.hpp>
 
@@ -119,10 +120,21 @@ TrainOutcome Trainer::train() {
   double job_weight = -1, local_weight = -1, last_loss = 0;
   int window_steps = 0, window_skipped = 0;
 
+  const std::optional<SyncDebug> sync_debug = device_.is_cuda() ? sync_debug_from_environment() : std::nullopt;
+  if (!device_.is_cuda() && sync_debug_from_environment())
+    log_.message("TANDEM_CUDA_SYNC_DEBUG has no effect on the CPU");
   executor_.train_mode(true);
   int step = start;
   std::vector<Batch> batches = step < total_steps_ ? step_batches(step) : std::vector<Batch>{};
   while (step < total_steps_) {
+    const int next = step + 1;
+    const bool reads_results = next == start + 1 || next % args_.logging_steps == 0 || next == total_steps_ ||
+                               (args_.eval_steps > 0 && next % args_.eval_steps == 0) ||
+                               (args_.save_steps > 0 && next % args_.save_steps == 0);
+    // Steps that log, evaluate or save read results on the host; every other
+    // step must not wait for the device (checked under CUDA's sync-debug mode).
+    std::optional<SyncDebugScope> no_sync;
+    if (!reads_results && !scaler_) no_sync.emplace(sync_debug);
     const double lr = schedule_.at(step);
     optimizer_->set_learning_rate(lr);
     optimizer_->zero_grad();
@@ -154,6 +166,7 @@ TrainOutcome Trainer::train() {
     }
     // One host reduction per step carries the stop request (SIGTERM), so every rank stops at the same step.
     const bool stop = world_.sum({stop_requested() ? 1.0 : 0.0})[0] > 0;
+    no_sync.reset();
     ++step;
     ++window_steps;
 

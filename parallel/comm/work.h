@@ -18,6 +18,10 @@ class Work {
   virtual void wait() = 0;
   // Non-blocking: has the operation finished?
   virtual bool done() = 0;
+  // Orders later work on the caller's compute stream after this operation.
+  // Device backends (NCCL) do it with a stream wait, leaving the host free to
+  // queue more; host backends (MPI) have no streams and wait here.
+  virtual void order_compute_after() { wait(); }
 };
 
 // For operations with nothing to do (zero elements): done from the start, the

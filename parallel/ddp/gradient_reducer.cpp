@@ -3,6 +3,8 @@
 #include "engine/error.h"
 #include "parallel/comm/consistency.h"
 
+#include <torch/csrc/autograd/utils/lambda_post_hook.h>
+
 namespace tandem::ddp {
 namespace {
 
@@ -46,17 +48,28 @@ GradientReducer::GradientReducer(std::vector<torch::Tensor> parameters, comm::Co
   filled_.assign(params_.size(), false);
   work_.assign(plan_.buckets.size(), nullptr);
   launched_at_.assign(plan_.buckets.size(), Clock::time_point{});
+  for (size_t b = 0; b < plan_.buckets.size(); ++b)
+    for (const auto& slot : plan_.buckets[b].slots) {
+      auto& p = params_[slot.parameter];
+      auto view = flat_[b].narrow(0, slot.offset, slot.numel).view(p.sizes());
+      if (p.grad().defined()) view.copy_(p.grad());
+      p.mutable_grad() = view;
+    }
   for (size_t k = 0; k < params_.size(); ++k) {
-    // The hook sees this backward's gradient before it is accumulated into
-    // .grad; adding what .grad already holds gives the accumulated value.
-    params_[k].register_hook([this, k](const torch::Tensor& grad) {
-      on_gradient(k, grad);
-      return torch::Tensor();  // gradient unchanged
-    });
+    // After autograd has added this backward's gradient into .grad (the
+    // bucket view), the parameter's part of its bucket is final.
+    auto accumulator = torch::autograd::impl::grad_accumulator(params_[k]);
+    const uintptr_t key = accumulator->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
+        [this, k](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
+          on_gradient_accumulated(k);
+          return outputs;
+        }));
+    hooks_.emplace_back(std::move(accumulator), key);
   }
 }
 
 GradientReducer::~GradientReducer() {
+  for (auto& [accumulator, key] : hooks_) accumulator->del_post_hook(key);
   // Reductions in flight write into flat_; never free it under them.
   for (auto& w : work_)
     if (w) {
@@ -77,18 +90,11 @@ void GradientReducer::before_backward(bool sync) {
   overlap_ = {};
 }
 
-void GradientReducer::on_gradient(size_t k, const torch::Tensor& grad) {
+void GradientReducer::on_gradient_accumulated(size_t k) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!sync_ || filled_[k]) return;
-  const size_t b = plan_.bucket_of[k];
-  const auto& slot = *std::find_if(plan_.buckets[b].slots.begin(), plan_.buckets[b].slots.end(),
-                                   [k](const BucketSlot& s) { return s.parameter == k; });
-  auto view = flat_[b].narrow(0, slot.offset, slot.numel);
-  const auto& accumulated = params_[k].grad();
-  if (accumulated.defined()) torch::add_out(view, accumulated.reshape({-1}), grad.reshape({-1}));
-  else view.copy_(grad.reshape({-1}));
   filled_[k] = true;
-  if (--pending_[b] == 0) launch_ready_buckets();
+  if (--pending_[plan_.bucket_of[k]] == 0) launch_ready_buckets();
 }
 
 void GradientReducer::launch_ready_buckets() {
@@ -105,17 +111,11 @@ void GradientReducer::launch(size_t b) {
 void GradientReducer::finish() {
   std::unique_lock<std::mutex> lock(mutex_);
   const auto backward_end = Clock::now();
-  // Parameters that got no gradient this step (unused) contribute zeros, so
-  // every rank still reduces every bucket, in order.
+  // Parameters that got no gradient this step (unused) contribute what their
+  // views hold (zeros unless earlier micro-steps accumulated), so every rank
+  // still reduces every bucket, in order.
   for (size_t b = next_to_launch_; b < plan_.buckets.size(); ++b) {
-    for (const auto& s : plan_.buckets[b].slots)
-      if (!filled_[s.parameter]) {
-        const auto& g = params_[s.parameter].grad();
-        auto view = flat_[b].narrow(0, s.offset, s.numel);
-        if (g.defined()) view.copy_(g.reshape({-1}));
-        else view.zero_();
-        filled_[s.parameter] = true;
-      }
+    for (const auto& s : plan_.buckets[b].slots) filled_[s.parameter] = true;
     pending_[b] = 0;
   }
   launch_ready_buckets();
@@ -124,8 +124,15 @@ void GradientReducer::finish() {
 
   torch::NoGradGuard no_grad;
   for (size_t b = 0; b < plan_.buckets.size(); ++b) {
+    const bool staged = !on_wire_[b].is_same(flat_[b]);
     const bool done_before_end = work_[b]->done();
-    work_[b]->wait();
+    if (staged) {
+      work_[b]->wait();
+      flat_[b].copy_(on_wire_[b]);  // the averages land in the gradients' views
+    } else {
+      work_[b]->order_compute_after();
+    }
+    // Timing is a host-side measure: on NCCL it shows when the host moved on.
     const auto end = Clock::now();
     const double total = std::chrono::duration<double>(end - launched_at_[b]).count();
     const double hidden = done_before_end ? total
@@ -133,13 +140,6 @@ void GradientReducer::finish() {
     overlap_.comm_seconds += total;
     overlap_.hidden_seconds += std::min(hidden, total);
     work_[b] = nullptr;
-    if (!on_wire_[b].is_same(flat_[b])) flat_[b].copy_(on_wire_[b]);
-    for (const auto& s : plan_.buckets[b].slots) {
-      auto& p = params_[s.parameter];
-      auto reduced = flat_[b].narrow(0, s.offset, s.numel).view(p.sizes());
-      if (p.grad().defined()) p.mutable_grad().copy_(reduced);
-      else p.mutable_grad() = reduced.clone();
-    }
   }
 }
 

@@ -1,11 +1,14 @@
 #pragma once
-// Data-parallel gradient averaging overlapped with backward. A hook on each
-// parameter copies its (accumulated) gradient into its bucket as soon as
-// autograd produces it; a bucket whose gradients are all in starts its
-// allreduce(average) at once, while backward goes on with earlier layers.
-// Buckets start strictly in plan order, so every rank issues the same
-// collectives in the same order. On accumulation micro-steps nothing is
-// reduced (DDP's no_sync); finish() waits and writes the averages back.
+// Data-parallel gradient averaging overlapped with backward. Each parameter's
+// .grad is a view into its bucket (DDP's gradient_as_bucket_view): autograd
+// accumulates straight into the bucket, so gradients take no second copy. A
+// hook after each parameter's accumulation counts it in; a bucket whose
+// gradients are all in starts its allreduce(average) in place at once, while
+// backward goes on with earlier layers. Buckets start strictly in plan order,
+// so every rank issues the same collectives in the same order. On
+// accumulation micro-steps nothing is reduced (DDP's no_sync). finish() orders
+// the compute stream after the reductions (a stream wait on NCCL, a host wait
+// on MPI). Gradients must be zeroed in place (AdamW::zero_grad), never reset.
 
 #include "engine/train/replica_executor.h"
 #include "parallel/comm/communicator.h"
@@ -49,14 +52,14 @@ class GradientReducer : public GradientSync {
 
  private:
   using Clock = std::chrono::steady_clock;
-  void on_gradient(size_t parameter, const torch::Tensor& grad);
+  void on_gradient_accumulated(size_t parameter);
   void launch_ready_buckets();
   void launch(size_t bucket);
 
   std::vector<torch::Tensor> params_;
   comm::Communicator& group_;
   BucketPlan plan_;
-  std::vector<torch::Tensor> flat_;      // one contiguous buffer per bucket, on the parameters' device
+  std::vector<torch::Tensor> flat_;      // one contiguous buffer per bucket, on the parameters' device; grads view it
   std::vector<torch::Tensor> on_wire_;   // what the communicator reduces: flat_, or its host copy
   std::vector<int> pending_;         // gradients still missing per bucket
   std::vector<bool> filled_;         // per parameter, this step
@@ -65,6 +68,8 @@ class GradientReducer : public GradientSync {
   size_t next_to_launch_ = 0;
   bool sync_ = false;
   std::mutex mutex_;  // autograd may run hooks on its own threads
+  // Each parameter's gradient accumulator, kept alive, and our hook's key on it.
+  std::vector<std::pair<std::shared_ptr<torch::autograd::Node>, uintptr_t>> hooks_;
   OverlapStats overlap_;
 };
 

@@ -101,5 +101,25 @@ TEST(GradientReducer, LayoutIsCheckedAcrossRanks) {
   }
 }
 
+// DDP's gradient_as_bucket_view: gradients live in the buckets (no second
+// copy), and stay there through backward and the reduction.
+TEST(GradientReducer, GradientsAreViewsIntoTheBuckets) {
+  auto params = make_params(13);
+  GradientReducer reducer(params, comm::world(), {64, 256});
+  std::vector<const void*> before;
+  for (const auto& p : params) before.push_back(p.grad().data_ptr());
+  for (const auto& bucket : reducer.plan().buckets)
+    for (const auto& slot : bucket.slots)
+      EXPECT_TRUE(params[slot.parameter].grad().is_alias_of(params[bucket.slots.front().parameter].grad()))
+          << "parameter " << slot.parameter;
+  reducer.before_backward(true);
+  auto loss = torch::zeros({});
+  for (const auto& p : params) loss = loss + p.pow(2).sum();
+  loss.backward();
+  reducer.finish();
+  for (size_t i = 0; i < params.size(); ++i) EXPECT_EQ(params[i].grad().data_ptr(), before[i]) << i;
+}
+
+
 }  // namespace
 }  // namespace tandem::ddp

@@ -139,6 +139,20 @@ class NcclWork final : public Work {
     return true;
   }
 
+  void order_compute_after() override {
+    // No host wait: the compute stream waits for the event. A failure or hang
+    // surfaces at the next host wait on this communicator (wait(), or the
+    // check below of NCCL's asynchronous error state).
+    ncclResult_t async = ncclSuccess;
+    ncclCommGetAsyncError(state_->comm, &async);
+    if (async != ncclSuccess && async != ncclInProgress) {
+      state_->abort();
+      throw RuntimeFailure(process_label() + ": " + what_ + " failed: NCCL reported " + ncclGetErrorString(async) +
+                           "; the communicator was aborted");
+    }
+    check(cudaStreamWaitEvent(compute_, finished_, 0), "cudaStreamWaitEvent");
+  }
+
   void wait() override {
     const auto start = std::chrono::steady_clock::now();
     for (;;) {
