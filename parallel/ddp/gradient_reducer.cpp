@@ -2,23 +2,11 @@
 
 #include "engine/error.h"
 #include "parallel/comm/consistency.h"
+#include "parallel/comm/tensor_dtype.h"
 
 #include <torch/csrc/autograd/utils/lambda_post_hook.h>
 
 namespace tandem::ddp {
-namespace {
-
-comm::DType comm_dtype(const torch::Tensor& t) {
-  switch (t.scalar_type()) {
-    case torch::kFloat32: return comm::DType::Float32;
-    case torch::kFloat64: return comm::DType::Float64;
-    case torch::kBFloat16: return comm::DType::BFloat16;
-    case torch::kFloat16: return comm::DType::Float16;
-    default: throw RuntimeFailure(std::string("data parallel: unsupported parameter dtype ") + c10::toString(t.scalar_type()));
-  }
-}
-
-}  // namespace
 
 GradientReducer::GradientReducer(std::vector<torch::Tensor> parameters, comm::Communicator& group,
                                  ReducerOptions options)
@@ -34,7 +22,7 @@ GradientReducer::GradientReducer(std::vector<torch::Tensor> parameters, comm::Co
     torch::NoGradGuard no_grad;
     for (auto& p : params_) {
       auto wire = options.stage_through_host ? p.detach().to(torch::kCPU).contiguous() : p.detach();
-      group_.broadcast(wire.data_ptr(), wire.numel(), comm_dtype(wire), 0);
+      group_.broadcast(wire.data_ptr(), wire.numel(), comm::dtype_of(wire, "data parallel"), 0);
       if (options.stage_through_host) p.copy_(wire);
     }
   }
@@ -104,7 +92,7 @@ void GradientReducer::launch_ready_buckets() {
 void GradientReducer::launch(size_t b) {
   launched_at_[b] = Clock::now();
   if (!on_wire_[b].is_same(flat_[b])) on_wire_[b].copy_(flat_[b]);
-  work_[b] = group_.allreduce_async(on_wire_[b].data_ptr(), on_wire_[b].numel(), comm_dtype(on_wire_[b]),
+  work_[b] = group_.allreduce_async(on_wire_[b].data_ptr(), on_wire_[b].numel(), comm::dtype_of(on_wire_[b], "data parallel"),
                                     comm::ReduceOp::Average);
 }
 

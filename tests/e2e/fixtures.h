@@ -3,6 +3,7 @@
 #include "tests/common/temp_dir.h"
 
 #include <string>
+#include <vector>
 
 namespace tandem::e2e {
 
@@ -39,6 +40,16 @@ inline void write_classification_channels(const TempDir& dir) {
   }
   dir.write("data/train/d.jsonl", train);
   dir.write("data/test/d.jsonl", test);
+}
+
+// `tandem train` on gpt-tiny over write_lm_channels' data, outputs under RUN/,
+// one thread, a loss record every step.
+inline std::vector<std::string> tiny_lm_args(const TempDir& dir, const std::string& run, int steps) {
+  return {"train", "--model_name_or_path", "gpt-tiny", "--training_dir", dir.file("data/train"), "--test_dir",
+          dir.file("data/test"), "--model_dir", dir.file(run + "/model"), "--output_dir", dir.file(run + "/ckpt"),
+          "--output_data_dir", dir.file(run + "/out"), "--max_steps", std::to_string(steps), "--block_size", "32",
+          "--per_device_train_batch_size", "4", "--learning_rate", "0.003", "--warmup_steps", "2",
+          "--logging_steps", "1", "--num_threads", "1"};
 }
 
 }  // namespace tandem::e2e

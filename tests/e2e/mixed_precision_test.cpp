@@ -13,11 +13,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::vector<std::string> lm_args(const TempDir& dir, const std::string& run, int steps) {
-  return {"train", "--model_name_or_path", "gpt-tiny", "--training_dir", dir.file("data/train"), "--test_dir",
-          dir.file("data/test"), "--model_dir", dir.file(run + "/model"), "--output_dir", dir.file(run + "/ckpt"),
-          "--output_data_dir", dir.file(run + "/out"), "--max_steps", std::to_string(steps), "--block_size", "32",
-          "--per_device_train_batch_size", "4", "--learning_rate", "0.003", "--warmup_steps", "2",
-          "--logging_steps", "1", "--num_threads", "1", "--device", "cpu"};
+  return with_flag(tiny_lm_args(dir, run, steps), "--device", "cpu");
 }
 
 std::map<int, nlohmann::json> records_by_step(const std::string& metrics_path) {

@@ -10,14 +10,6 @@ namespace tandem::e2e {
 namespace {
 namespace fs = std::filesystem;
 
-std::vector<std::string> tiny_lm_args(const TempDir& dir, const std::string& run, int steps) {
-  return {"train", "--model_name_or_path", "gpt-tiny", "--training_dir", dir.file("data/train"), "--test_dir",
-          dir.file("data/test"), "--model_dir", dir.file(run + "/model"), "--output_dir", dir.file(run + "/ckpt"),
-          "--output_data_dir", dir.file(run + "/out"), "--max_steps", std::to_string(steps), "--block_size", "32",
-          "--per_device_train_batch_size", "4", "--learning_rate", "0.003", "--warmup_steps", "2",
-          "--logging_steps", "1", "--num_threads", "1"};
-}
-
 TEST(Train, FortunesLossFallsWellBelowItsStart) {
   const std::string fortunes = "/usr/share/games/fortunes";
   if (!fs::exists(fortunes)) GTEST_SKIP() << fortunes << " is missing: run scripts/setup.sh (package fortunes)";

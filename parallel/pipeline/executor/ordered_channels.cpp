@@ -1,22 +1,12 @@
 #include "parallel/pipeline/executor/ordered_channels.h"
 
 #include "engine/error.h"
-#include "parallel/comm/dtype.h"
+#include "parallel/comm/tensor_dtype.h"
 
 #include <set>
 
 namespace tandem::pipeline {
 namespace {
-
-comm::DType wire_dtype(const torch::Tensor& t) {
-  switch (t.scalar_type()) {
-    case torch::kFloat32: return comm::DType::Float32;
-    case torch::kBFloat16: return comm::DType::BFloat16;
-    case torch::kFloat16: return comm::DType::Float16;
-    case torch::kFloat64: return comm::DType::Float64;
-    default: throw RuntimeFailure(std::string("pipeline: cannot send a tensor of ") + c10::toString(t.scalar_type()));
-  }
-}
 
 std::string describe_key(const MessageKey& key) {
   const auto& [gradient, microbatch, from_stage, to_stage] = key;
@@ -97,7 +87,7 @@ std::shared_ptr<comm::Work> OrderedChannels::send(const torch::Tensor& wire, int
     throw RuntimeFailure("pipeline: rank " + std::to_string(me_) + " sends the " + describe_key(key) +
                          " out of the schedule's order");
   ++c.next;
-  return c.comm->send_async(wire.data_ptr(), wire.numel(), wire_dtype(wire), /*peer=*/1, /*tag=*/0);
+  return c.comm->send_async(wire.data_ptr(), wire.numel(), comm::dtype_of(wire, "pipeline"), /*peer=*/1, /*tag=*/0);
 }
 
 torch::Tensor OrderedChannels::receive(int from, const MessageKey& key,
@@ -111,7 +101,7 @@ torch::Tensor OrderedChannels::receive(int from, const MessageKey& key,
   while (c.next < c.order.size()) {
     const MessageKey arriving = c.order[c.next++];
     torch::Tensor buffer = make_buffer();
-    c.comm->recv_async(buffer.data_ptr(), buffer.numel(), wire_dtype(buffer), /*peer=*/0, /*tag=*/0)->wait();
+    c.comm->recv_async(buffer.data_ptr(), buffer.numel(), comm::dtype_of(buffer, "pipeline"), /*peer=*/0, /*tag=*/0)->wait();
     if (arriving == key) return buffer;
     c.early.emplace(arriving, buffer);
   }

@@ -1,6 +1,7 @@
 #include "parallel/pipeline/executor/pipeline_executor.h"
 
 #include "engine/error.h"
+#include "parallel/comm/tensor_dtype.h"
 #include "engine/model/gpt_layers.h"
 #include "engine/train/optimizer.h"
 
@@ -9,13 +10,6 @@
 
 namespace tandem::pipeline {
 namespace {
-
-comm::DType float_dtype(const torch::Tensor& t) {
-  if (t.scalar_type() == torch::kFloat32) return comm::DType::Float32;
-  if (t.scalar_type() == torch::kBFloat16) return comm::DType::BFloat16;
-  if (t.scalar_type() == torch::kFloat64) return comm::DType::Float64;
-  throw RuntimeFailure(std::string("pipeline: unsupported activation dtype ") + c10::toString(t.scalar_type()));
-}
 
 double now_us() {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -261,7 +255,7 @@ void PipelineExecutor::sync_tied_gradients() {
   }
   if (!grad.defined()) throw RuntimeFailure("pipeline: tied embedding has no gradient after backward");
   auto wire = stage_through_host_ ? grad.to(torch::kCPU) : grad;
-  groups_.tied_pair->allreduce(wire.data_ptr(), wire.numel(), float_dtype(wire), comm::ReduceOp::Sum);
+  groups_.tied_pair->allreduce(wire.data_ptr(), wire.numel(), comm::dtype_of(wire, "pipeline"), comm::ReduceOp::Sum);
   if (stage_through_host_) grad.copy_(wire);
 }
 
