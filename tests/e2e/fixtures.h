@@ -2,6 +2,8 @@
 // Small corpora written into a scratch directory, so tests need nothing but the binary.
 #include "tests/common/temp_dir.h"
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 
 namespace tandem::e2e {
@@ -39,6 +41,16 @@ inline void write_classification_channels(const TempDir& dir) {
   }
   dir.write("data/train/d.jsonl", train);
   dir.write("data/test/d.jsonl", test);
+}
+
+// A Hugging Face GPT-2 config.json in `folder`: gpt-tiny's shape (dropout 0,
+// so layouts compare bit for bit) with another vocabulary size, e.g. 300,
+// which the engine pads to 320 in memory.
+inline void write_gpt_config(const TempDir& dir, const std::string& folder, int vocab_size) {
+  const nlohmann::json config = {{"model_type", "gpt2"}, {"n_layer", 2},        {"n_head", 2},
+                                 {"n_embd", 64},         {"n_inner", 256},      {"vocab_size", vocab_size},
+                                 {"n_positions", 256},   {"resid_pdrop", 0.0}, {"tie_word_embeddings", true}};
+  dir.write(folder + "/config.json", config.dump(2));
 }
 
 }  // namespace tandem::e2e
