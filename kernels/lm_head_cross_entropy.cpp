@@ -64,10 +64,14 @@ class ChunkedLmHeadCrossEntropy : public torch::autograd::Function<ChunkedLmHead
     auto lse = torch::empty({n}, f32), target_logit = torch::empty({n}, f32);
     for (int64_t begin = 0; begin < n; begin += chunk_rows) {
       const int64_t rows = std::min(chunk_rows, n - begin);
-      const auto logits = chunk_logits(hidden.narrow(0, begin, rows), weight_cast, real_vocab);
-      auto lse_rows = lse.narrow(0, begin, rows);
-      at::logsumexp_out(lse_rows, logits, {1});
+      auto logits = chunk_logits(hidden.narrow(0, begin, rows), weight_cast, real_vocab);
       target_logit.narrow(0, begin, rows).copy_(logits.gather(1, targets.narrow(0, begin, rows).unsqueeze(1)).squeeze(1));
+      // log Σ exp in place (the chunk is ours): at::logsumexp would allocate
+      // another chunk-sized temporary for logits - max. Padding gives
+      // exp(-inf - max) = 0; a non-finite logit (an fp16 overflow) gives a
+      // non-finite loss, as cross_entropy would, which the loss scaler skips.
+      const auto row_max = logits.amax(1, /*keepdim=*/true);
+      lse.narrow(0, begin, rows).copy_(logits.sub_(row_max).exp_().sum(1).log_().add_(row_max.squeeze(1)));
     }
     ctx->save_for_backward({hidden, weight, targets, lse});
     ctx->saved_data["real_vocab"] = real_vocab;
