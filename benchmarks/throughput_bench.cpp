@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   for (int s = 0; s < warmup + steps; ++s) {
     const auto t0 = std::chrono::steady_clock::now();
     opt->zero_grad();
-    auto loss = tandem::model_loss(c.family, model.forward(x, tandem::BatchContext{x, {}}), y);
+    auto loss = model.loss(x, tandem::BatchContext{x, {}}, y).loss;
     loss.backward();
     opt->step();
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

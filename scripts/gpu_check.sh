@@ -245,10 +245,10 @@ step_pp2() {
   check "$OUT/runs/pp2.jsonl" 5 "$detail" --ref "$OUT/runs/ref_b8.jsonl" --tol 1e-4
 }
 
-# Benchmark shape: GPT-2 124M (vocab padded to 50304) at B16 x T1024 in bf16 on
+# Benchmark shape: GPT-2 124M (vocab 50257, which the engine pads to 50304 as the peer does) at B16 x T1024 in bf16 on
 # the GPU; a tiny float32 model on the CPU.
 if [ "$mode" = gpu ]; then
-  L=12 D=768 H=12 V=50304 T=1024 B=16 bsteps=30 blog=10 bdtype=bf16 peer_steps=20 peer_warmup=5
+  L=12 D=768 H=12 V=50257 T=1024 B=16 bsteps=30 blog=10 bdtype=bf16 peer_steps=20 peer_warmup=5
 else
   L=2 D=64 H=2 V=256 T=32 B=4 bsteps=6 blog=2 bdtype=fp32 peer_steps=6 peer_warmup=2
 fi
@@ -272,7 +272,7 @@ step_bench_peer() {  # 0 | 1 (compile)
   [ "$mode" = cpu ] && thr=(--threads 1)
   local limit=120
   ((c)) && limit=240
-  t "$limit" "$py" "$peer" --layers "$L" --d "$D" --heads "$H" --vocab "$V" --T "$T" --batch "$B" \
+  t "$limit" "$py" "$peer" --layers "$L" --d "$D" --heads "$H" --vocab "$(((V + 63) / 64 * 64))" --T "$T" --batch "$B" \
     --steps "$peer_steps" --warmup "$peer_warmup" --device "$dev" --dtype "$bdtype" --compile "$c" "${thr[@]}" \
     | tee "$WORK/peer_$name.out"
   local rc=${PIPESTATUS[0]}

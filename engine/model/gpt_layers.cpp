@@ -1,6 +1,7 @@
 #include "engine/model/gpt_layers.h"
 
 #include "engine/model/attention.h"
+#include "kernels/lm_head_cross_entropy.h"
 
 #include <cmath>
 
@@ -11,6 +12,15 @@ constexpr double kInitStd = 0.02;  // GPT-2's initializer_range
 
 torch::Tensor normal_param(torch::nn::Module& m, const std::string& name, std::vector<int64_t> shape, double stdev) {
   return m.register_parameter(name, torch::randn(shape) * stdev);
+}
+
+// A [padded_vocab, d] matrix whose first vocab_size rows are drawn as
+// normal_param draws [vocab_size, d] (the same generator calls, so unpadded
+// models keep their exact weights) and whose padding rows are zero.
+torch::Tensor vocab_param(torch::nn::Module& m, const ModelConfig& c, double stdev) {
+  auto w = torch::zeros({c.padded_vocab(), c.d_model});
+  w.narrow(0, 0, c.vocab_size).copy_(torch::randn({c.vocab_size, c.d_model}) * stdev);
+  return m.register_parameter("weight", w);
 }
 
 torch::Tensor zero_param(torch::nn::Module& m, const std::string& name, std::vector<int64_t> shape) {
@@ -36,7 +46,7 @@ GptEmbedding::GptEmbedding(const ModelConfig& c) : Layer("embedding", "transform
   // Registered under HF names through child modules "wte" and "wpe".
   auto wte_m = register_module("wte", std::make_shared<torch::nn::Module>());
   auto wpe_m = register_module("wpe", std::make_shared<torch::nn::Module>());
-  wte = normal_param(*wte_m, "weight", {c.vocab_size, c.d_model}, kInitStd);
+  wte = vocab_param(*wte_m, c, kInitStd);
   wpe = normal_param(*wpe_m, "weight", {c.max_position, c.d_model}, 0.01);
 }
 
@@ -110,12 +120,12 @@ LayerCost GptFinalNorm::cost(int64_t) const {
 }
 
 GptHead::GptHead(const ModelConfig& c, const torch::Tensor& tied_wte)
-    : Layer("head", ""), tied_(c.tie_embeddings), vocab_(c.vocab_size), d_(c.d_model) {
+    : Layer("head", ""), tied_(c.tie_embeddings), vocab_(c.vocab_size), padded_vocab_(c.padded_vocab()), d_(c.d_model) {
   if (tied_) {
     weight_ = tied_wte;
   } else {
     auto lm_head = register_module("lm_head", std::make_shared<torch::nn::Module>());
-    weight_ = normal_param(*lm_head, "weight", {vocab_, d_}, kInitStd);
+    weight_ = vocab_param(*lm_head, c, kInitStd);
   }
 }
 
@@ -126,13 +136,26 @@ void GptHead::untie_into_own_copy() {
 }
 
 torch::Tensor GptHead::forward(const torch::Tensor& x, const BatchContext&) {
-  return torch::matmul(x, weight_.t());
+  // The real vocabulary's logits only: a padding id can never be predicted.
+  return torch::matmul(x, weight_.narrow(0, 0, vocab_).t());
+}
+
+torch::Tensor GptHead::loss(const torch::Tensor& x, const torch::Tensor& targets) const {
+  // Rows per chunk of the fused head + cross-entropy. At GPT-2 sizes a chunk's
+  // float32 logits are 512 x 50304 x 4 B = 98 MiB (under bf16 autocast another
+  // 49 MiB for the bf16 matmul output and 49 MiB for its gradient), against
+  // 16 x 1024 x 50304 x 4 B = 3.1 GiB for a 16 x 1024-token batch at once; the
+  // matmuls stay large enough (512 x 768 x 50304) to keep a GPU busy. Tiny
+  // vocabularies (the byte presets) get a chunk of 512 x 256 x 4 B = 512 KiB.
+  constexpr int64_t kChunkRows = 512;
+  return kernels::chunked_lm_head_cross_entropy(x.reshape({-1, d_}), weight_, targets.reshape({-1}), vocab_,
+                                                kChunkRows);
 }
 
 LayerCost GptHead::cost(int64_t) const {
-  // Parameters counted here only when the head owns them.
-  const int64_t own = tied_ ? 0 : static_cast<int64_t>(vocab_) * d_;
-  return {own, 2.0 * vocab_ * d_, 4.0 * (vocab_ + d_)};
+  // Parameters counted here only when the head owns them; padding rows take memory and matmul time.
+  const int64_t own = tied_ ? 0 : static_cast<int64_t>(padded_vocab_) * d_;
+  return {own, 2.0 * padded_vocab_ * d_, 4.0 * (padded_vocab_ + d_)};
 }
 
 }  // namespace tandem

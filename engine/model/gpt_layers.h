@@ -13,7 +13,7 @@ class GptEmbedding : public Layer {
   explicit GptEmbedding(const ModelConfig& c);
   torch::Tensor forward(const torch::Tensor& input_ids, const BatchContext& ctx) override;
   LayerCost cost(int64_t T) const override;
-  torch::Tensor wte;  // [vocab, d], shared with the tied head
+  torch::Tensor wte;  // [padded_vocab, d], shared with the tied head; padding rows are zero
   torch::Tensor wpe;  // [max_position, d]
 
  private:
@@ -50,7 +50,11 @@ class GptFinalNorm : public Layer {
 class GptHead : public Layer {
  public:
   GptHead(const ModelConfig& c, const torch::Tensor& tied_wte);
+  // Logits [.., vocab_size] (the padding columns are not part of them).
   torch::Tensor forward(const torch::Tensor& x, const BatchContext& ctx) override;
+  // Mean next-token cross-entropy of the head applied to x [B, T, d] against
+  // targets [B, T], without forming the [B*T, V] logits (kernels/lm_head_cross_entropy.h).
+  torch::Tensor loss(const torch::Tensor& x, const torch::Tensor& targets) const;
   LayerCost cost(int64_t T) const override;
   bool tied() const { return tied_; }
   void untie_into_own_copy();
@@ -58,8 +62,8 @@ class GptHead : public Layer {
 
  private:
   bool tied_;
-  int vocab_, d_;
-  torch::Tensor weight_;  // [vocab, d]
+  int vocab_, padded_vocab_, d_;
+  torch::Tensor weight_;  // [padded_vocab, d]
 };
 
 }  // namespace tandem

@@ -79,6 +79,11 @@ void ModelConfig::validate() const {
   if (family == ModelFamily::Encoder) positive(num_labels, "num_labels");
 }
 
+int ModelConfig::padded_vocab() const {
+  if (family != ModelFamily::Gpt) return vocab_size;
+  return (vocab_size + kVocabPadding - 1) / kVocabPadding * kVocabPadding;
+}
+
 bool is_preset(const std::string& name) { return presets().count(name) > 0; }
 
 ModelConfig preset_config(const std::string& name) {

@@ -12,6 +12,10 @@ namespace tandem {
 
 enum class ModelFamily { Gpt, Encoder };
 
+// A multiple of 64 rows keeps [tokens, d] x [d, V] matmuls on whole GEMM tiles
+// and tensor-core-aligned strides, for any dtype.
+constexpr int kVocabPadding = 64;
+
 struct ModelConfig {
   std::string name;  // preset name or the directory it came from
   ModelFamily family = ModelFamily::Gpt;
@@ -29,6 +33,12 @@ struct ModelConfig {
   std::vector<std::string> labels;
 
   int head_dim() const { return d_model / n_head; }
+  // Rows of the embedding matrix (and of an untied LM head) in memory. A GPT
+  // pads its vocabulary to a multiple of kVocabPadding (GPT-2: 50257 -> 50304)
+  // so that the head's matmuls get tile-friendly shapes; the padding rows are
+  // zero, are masked out of the loss and never leave the process (files keep
+  // vocab_size rows: engine/model/vocab_padding.h). Encoders are not padded.
+  int padded_vocab() const;
   // Throws UsageError naming the field when the shape is inconsistent.
   void validate() const;
 };

@@ -1,5 +1,6 @@
 #include "engine/model/transformer_model.h"
 
+#include "engine/error.h"
 #include "engine/model/encoder_layers.h"
 #include "engine/model/gpt_layers.h"
 #include "engine/train/precision.h"
@@ -16,7 +17,8 @@ TransformerModel TransformerModel::build(const ModelConfig& config, uint64_t see
     m.layers_.push_back(embedding);
     for (int i = 0; i < config.n_layer; ++i) m.layers_.push_back(std::make_shared<GptBlock>(config, i));
     m.layers_.push_back(std::make_shared<GptFinalNorm>(config));
-    m.layers_.push_back(std::make_shared<GptHead>(config, embedding->wte));
+    m.gpt_head_ = std::make_shared<GptHead>(config, embedding->wte);
+    m.layers_.push_back(m.gpt_head_);
   } else {
     m.layers_.push_back(std::make_shared<EncoderEmbedding>(config));
     for (int i = 0; i < config.n_layer; ++i) m.layers_.push_back(std::make_shared<EncoderBlock>(config, i));
@@ -31,6 +33,20 @@ torch::Tensor TransformerModel::forward(const torch::Tensor& x, const BatchConte
   torch::Tensor h = x;
   for (size_t i = begin; i < end; ++i) h = layers_[i]->forward(h, ctx);
   return h;
+}
+
+LossOutput TransformerModel::loss(const torch::Tensor& x, const BatchContext& ctx, size_t begin,
+                                  const torch::Tensor& targets) const {
+  if (begin >= layers_.size())
+    throw RuntimeFailure("internal: loss from layer " + std::to_string(begin) + " of a model of " +
+                         std::to_string(layers_.size()) + " layers");
+  if (!gpt_head_) {
+    auto logits = forward(x, ctx, begin, layers_.size());
+    return {model_loss(config_.family, logits, targets), logits};
+  }
+  const AutocastGuard autocast(x.device().type(), autocast_);  // the head's matmuls run under it too
+  const auto hidden = forward(x, ctx, begin, layers_.size() - 1);
+  return {gpt_head_->loss(hidden, targets), torch::Tensor()};
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> TransformerModel::named_parameters(size_t begin, size_t end) const {

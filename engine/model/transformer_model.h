@@ -10,6 +10,13 @@
 
 namespace tandem {
 
+class GptHead;
+
+struct LossOutput {
+  torch::Tensor loss;    // mean over tokens (GPT) or examples (classifier), float32
+  torch::Tensor logits;  // classifier only, [B, C]; a GPT's [B, T, V] logits are never formed
+};
+
 class TransformerModel {
  public:
   // Seeds torch's CPU generator, so every rank builds bit-identical weights.
@@ -23,6 +30,14 @@ class TransformerModel {
   torch::Tensor forward(const torch::Tensor& x, const BatchContext& ctx, size_t begin, size_t end) const;
   torch::Tensor forward(const torch::Tensor& input_ids, const BatchContext& ctx) const {
     return forward(input_ids, ctx, 0, layers_.size());
+  }
+
+  // Layers [begin, size()) on x and the loss against targets: the path of
+  // training and evaluation (forward() stops at logits). A GPT runs its
+  // blocks and then the head fused with the cross-entropy, chunk by chunk.
+  LossOutput loss(const torch::Tensor& x, const BatchContext& ctx, size_t begin, const torch::Tensor& targets) const;
+  LossOutput loss(const torch::Tensor& input_ids, const BatchContext& ctx, const torch::Tensor& targets) const {
+    return loss(input_ids, ctx, 0, targets);
   }
 
   // Parameters of layers [begin, end) under their HF names, in layer order.
@@ -40,13 +55,15 @@ class TransformerModel {
  private:
   ModelConfig config_;
   std::vector<LayerPtr> layers_;
+  std::shared_ptr<GptHead> gpt_head_;  // layers_.back() of a GPT
   std::optional<torch::ScalarType> autocast_;
 };
 
 // Loss of a model output: next-token cross-entropy for the decoder (logits
 // [B, T, V], targets [B, T]) or classification cross-entropy (logits [B, C],
 // labels [B]). Mean over tokens or examples, computed in float32 whatever
-// the logits' dtype.
+// the logits' dtype. TransformerModel::loss is what training uses; this is the
+// composition from full logits.
 torch::Tensor model_loss(ModelFamily family, const torch::Tensor& logits, const torch::Tensor& targets);
 
 }  // namespace tandem

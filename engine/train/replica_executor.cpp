@@ -10,8 +10,7 @@ LossSums ReplicaExecutor::forward_backward(const std::vector<Batch>& micro_steps
   torch::Tensor loss_total;
   for (size_t i = 0; i < micro_steps.size(); ++i) {
     const Batch& b = micro_steps[i];
-    auto logits = model_.forward(b.input_ids, BatchContext{b.input_ids, b.attention_mask});
-    auto loss = model_loss(model_.config().family, logits, b.targets);
+    const auto loss = model_.loss(b.input_ids, BatchContext{b.input_ids, b.attention_mask}, b.targets).loss;
     if (sync_) sync_->before_backward(i + 1 == micro_steps.size());
     scaled_for_backward(loss * scale).backward();
     const auto contribution = loss.detach().to(torch::kFloat64) * scale;
@@ -23,14 +22,14 @@ LossSums ReplicaExecutor::forward_backward(const std::vector<Batch>& micro_steps
 
 EvalSums ReplicaExecutor::evaluate(const Batch& b) {
   torch::NoGradGuard no_grad;
-  auto logits = model_.forward(b.input_ids, BatchContext{b.input_ids, b.attention_mask});
+  const auto out = model_.loss(b.input_ids, BatchContext{b.input_ids, b.attention_mask}, b.targets);
   const auto family = model_.config().family;
   const double count = family == ModelFamily::Gpt ? static_cast<double>(b.targets.numel())
                                                   : static_cast<double>(b.examples());
   EvalSums s;
-  s.loss_sum = model_loss(family, logits, b.targets).item<double>() * count;
+  s.loss_sum = out.loss.item<double>() * count;
   s.count = count;
-  if (family == ModelFamily::Encoder) s.correct = logits.argmax(-1).eq(b.targets).sum().item<double>();
+  if (family == ModelFamily::Encoder) s.correct = out.logits.argmax(-1).eq(b.targets).sum().item<double>();
   return s;
 }
 

@@ -3,6 +3,7 @@
 #include "engine/checkpoint/atomic_file.h"
 #include "engine/error.h"
 #include "engine/metrics/decimal.h"
+#include "engine/model/vocab_padding.h"
 #include "engine/train/optimizer.h"
 #include "engine/train/rng_state.h"
 #include "engine/train/stop_signal.h"
@@ -264,8 +265,10 @@ void Trainer::save_checkpoint(int step, double train_loss_sum, int train_loss_st
   world_.barrier();
   const fs::path dir = store_.partial_path(step);
   if (executor_.writes_shard()) {
-    save_safetensors((dir / model_file(executor_.shard_suffix())).string(), executor_.named_parameters());
-    NamedTensors state = optimizer_->state();
+    // Files keep the real vocabulary's rows (engine/model/vocab_padding.h).
+    save_safetensors((dir / model_file(executor_.shard_suffix())).string(),
+                     strip_vocab_padding(executor_.named_parameters(), setup_.model));
+    NamedTensors state = strip_vocab_padding(optimizer_->state(), setup_.model);
     if (scaler_)
       for (auto& entry : scaler_->state()) state.push_back(entry);
     save_safetensors((dir / optimizer_file(executor_.shard_suffix())).string(), state);
@@ -317,12 +320,13 @@ int Trainer::resume() {
     const std::string suffix = executor_.shard_suffix();
     if (state.at("shard_suffix").get<std::string>() != "" && suffix == "" )
       throw RuntimeFailure(dir.string() + ": checkpoint was written by a pipeline run; resume it with the same partitions");
-    copy_into_parameters(load_safetensors((dir / model_file(suffix)).string()), executor_.named_parameters(),
-                         (dir / model_file(suffix)).string());
+    const std::string model_path = (dir / model_file(suffix)).string();
+    copy_into_parameters(pad_vocab_rows(load_safetensors(model_path), setup_.model, model_path),
+                         executor_.named_parameters(), model_path);
     // Saved tensors are copied into this rank's own (on its device), so a
     // checkpoint written on cuda:0, cuda:k or the CPU resumes on any of them.
     const std::string optimizer_path = (dir / optimizer_file(suffix)).string();
-    const auto optimizer_state = load_safetensors(optimizer_path);
+    const auto optimizer_state = pad_vocab_rows(load_safetensors(optimizer_path), setup_.model, optimizer_path);
     optimizer_->load_state(optimizer_state, optimizer_path);
     if (scaler_) scaler_->load_state(optimizer_state, optimizer_path);
     const auto rng = dir / rng_file(world_.rank());
@@ -344,7 +348,8 @@ void Trainer::save_model() {
   std::error_code ec;
   fs::create_directories(args_.model_dir, ec);
   if (ec) throw RuntimeFailure(args_.model_dir + ": cannot create the model directory (" + ec.message() + ")");
-  save_safetensors((fs::path(args_.model_dir) / "model.safetensors").string(), full, {{"format", "pt"}});
+  save_safetensors((fs::path(args_.model_dir) / "model.safetensors").string(), strip_vocab_padding(full, setup_.model),
+                   {{"format", "pt"}});
   write_file_atomically((fs::path(args_.model_dir) / "config.json").string(),
                         config_to_hf_json(setup_.model).dump(2) + "\n");
   log_.message("model saved to " + args_.model_dir);

@@ -8,6 +8,7 @@
 #include "engine/config/train_args.h"
 #include "engine/error.h"
 #include "engine/model/transformer_model.h"
+#include "engine/model/vocab_padding.h"
 #include "engine/train/stop_signal.h"
 #include "engine/train/trainer.h"
 #include "engine/train/precision.h"
@@ -69,7 +70,8 @@ int train(const std::vector<std::string>& argv) {
   // a pipeline stage then runs and updates only its own layers.
   TransformerModel model = TransformerModel::build(setup.model, static_cast<uint64_t>(args.seed));
   if (!setup.pretrained_weights.empty())
-    copy_into_parameters(load_safetensors(setup.pretrained_weights), model.named_parameters(), setup.pretrained_weights);
+    copy_into_parameters(pad_vocab_rows(load_safetensors(setup.pretrained_weights), setup.model, setup.pretrained_weights),
+                         model.named_parameters(), setup.pretrained_weights);
   model.to(device);
   model.set_autocast(autocast_dtype(args.bf16, args.fp16));
   // cuBLAS and cuDNN use TF32 only where the GPU has it, so the flag is safe on any CUDA device.

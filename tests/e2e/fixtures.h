@@ -2,6 +2,8 @@
 // Small corpora written into a scratch directory, so tests need nothing but the binary.
 #include "tests/common/temp_dir.h"
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -50,6 +52,16 @@ inline std::vector<std::string> tiny_lm_args(const TempDir& dir, const std::stri
           "--output_data_dir", dir.file(run + "/out"), "--max_steps", std::to_string(steps), "--block_size", "32",
           "--per_device_train_batch_size", "4", "--learning_rate", "0.003", "--warmup_steps", "2",
           "--logging_steps", "1", "--num_threads", "1"};
+}
+
+// A Hugging Face GPT-2 config.json in `folder`: gpt-tiny's shape (dropout 0,
+// so layouts compare bit for bit) with another vocabulary size, e.g. 300,
+// which the engine pads to 320 in memory.
+inline void write_gpt_config(const TempDir& dir, const std::string& folder, int vocab_size) {
+  const nlohmann::json config = {{"model_type", "gpt2"}, {"n_layer", 2},        {"n_head", 2},
+                                 {"n_embd", 64},         {"n_inner", 256},      {"vocab_size", vocab_size},
+                                 {"n_positions", 256},   {"resid_pdrop", 0.0}, {"tie_word_embeddings", true}};
+  dir.write(folder + "/config.json", config.dump(2));
 }
 
 }  // namespace tandem::e2e

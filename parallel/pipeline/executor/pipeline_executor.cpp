@@ -138,8 +138,11 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
                      " is not divisible by microbatches " + std::to_string(m));
   const int64_t mb = batch.examples() / m;
   block_size_ = batch.input_ids.size(1);
+<<<<<<< HEAD
   channels_->begin(step_order_);
   const auto family = model_.config().family;
+=======
+>>>>>>> logits
   std::map<std::pair<int, int>, Stash> stash;  // (chunk, microbatch)
   int64_t stashed_bytes = 0;
   int last_backward = -1;
@@ -187,12 +190,14 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
         Stash& s = stash[{act.chunk, act.microbatch}];
         const Batch part = batch.slice(act.microbatch * mb, (act.microbatch + 1) * mb);
         const BatchContext ctx{part.input_ids, part.attention_mask};
-        auto out = model_.forward(stage == 0 ? part.input_ids : s.input, ctx, layers.begin, layers.end);
+        const torch::Tensor in = stage == 0 ? part.input_ids : s.input;
         if (stage == last_stage()) {
-          auto loss = model_loss(family, out, part.targets);
+          // The last stage ends with the head: its loss comes without full logits.
+          auto loss = model_.loss(in, ctx, layers.begin, part.targets).loss;
           loss_sum += loss.detach().to(torch::kFloat64) / m;
           s.output = scaled_for_backward(loss * loss_scale);  // mean over the replica's batch, as one process computes it
         } else {
+          auto out = model_.forward(in, ctx, layers.begin, layers.end);
           s.output = out;
           stashed_bytes += out.numel() * out.element_size();
         }
@@ -279,20 +284,28 @@ EvalSums PipelineExecutor::evaluate(const Batch& batch) {
   for (size_t c = 0; c < chunks_.size(); ++c) {
     const int stage = stage_of(static_cast<int>(c));
     torch::Tensor h = batch.input_ids;
+<<<<<<< HEAD
     if (stage > 0)
       h = receive(boundary_shape(batch.examples()), rank_of_stage(stage - 1), MessageKey{false, 0, stage - 1, stage});
     auto out = model_.forward(h, ctx, chunks_[c].begin, chunks_[c].end);
     if (stage < last_stage()) {
       post_send(out, rank_of_stage(stage + 1), MessageKey{false, 0, stage, stage + 1});
+=======
+    if (stage > 0) h = receive(boundary_shape(batch.examples()), rank_of_stage(stage - 1), tag(false, 0, stage));
+    if (stage < last_stage()) {
+      post_send(model_.forward(h, ctx, chunks_[c].begin, chunks_[c].end), rank_of_stage(stage + 1),
+                tag(false, 0, stage + 1));
+>>>>>>> logits
       wait_for_sends();
       continue;
     }
+    const auto out = model_.loss(h, ctx, chunks_[c].begin, batch.targets);
     const auto family = model_.config().family;
     const double count = family == ModelFamily::Gpt ? static_cast<double>(batch.targets.numel())
                                                     : static_cast<double>(batch.examples());
-    sums.loss_sum = model_loss(family, out, batch.targets).item<double>() * count;
+    sums.loss_sum = out.loss.item<double>() * count;
     sums.count = count;
-    if (family == ModelFamily::Encoder) sums.correct = out.argmax(-1).eq(batch.targets).sum().item<double>();
+    if (family == ModelFamily::Encoder) sums.correct = out.logits.argmax(-1).eq(batch.targets).sum().item<double>();
   }
   return sums;
 }
