@@ -1,6 +1,7 @@
 #include "engine/model/encoder_layers.h"
 
 #include "engine/model/attention.h"
+#include "engine/model/split_affine.h"
 
 namespace tandem {
 namespace {
@@ -14,6 +15,12 @@ torch::nn::Linear linear(int in, int out) {
   l->weight.normal_(0.0, kInitStd);
   l->bias.zero_();
   return l;
+}
+
+// nn.Linear's map with a backward the zero-bubble schedules can split
+// (split_affine.h); the module keeps Hugging Face's parameter names.
+torch::Tensor apply_linear(const torch::nn::Linear& l, const torch::Tensor& x) {
+  return split_affine(x, l->weight, l->bias, AffineLayout::OutIn);
 }
 
 }  // namespace
@@ -62,11 +69,11 @@ EncoderBlock::EncoderBlock(const ModelConfig& c, int index)
 torch::Tensor EncoderBlock::forward(const torch::Tensor& x, const BatchContext& ctx) {
   const int64_t B = x.size(0), T = x.size(1), hd = d_ / n_head_;
   auto heads = [&](const torch::Tensor& t) { return t.view({B, T, n_head_, hd}).transpose(1, 2); };
-  auto y = attention(heads(q_lin(x)), heads(k_lin(x)), heads(v_lin(x)), /*causal=*/false, ctx.attention_mask,
-                             dropout_, is_training());
-  y = out_lin(y.transpose(1, 2).reshape({B, T, d_}));
+  auto y = attention(heads(apply_linear(q_lin, x)), heads(apply_linear(k_lin, x)), heads(apply_linear(v_lin, x)),
+                     /*causal=*/false, ctx.attention_mask, dropout_, is_training());
+  y = apply_linear(out_lin, y.transpose(1, 2).reshape({B, T, d_}));
   auto h = sa_layer_norm(maybe_dropout(y, dropout_, is_training()) + x);
-  auto f = lin2(torch::gelu(lin1(h)));
+  auto f = apply_linear(lin2, torch::gelu(apply_linear(lin1, h)));
   return output_layer_norm(maybe_dropout(f, dropout_, is_training()) + h);
 }
 
@@ -84,8 +91,8 @@ ClassifierHead::ClassifierHead(const ModelConfig& c) : Layer("head", ""), dropou
 }
 
 torch::Tensor ClassifierHead::forward(const torch::Tensor& x, const BatchContext&) {
-  auto pooled = torch::relu(pre_classifier(x.select(1, 0)));
-  return classifier(maybe_dropout(pooled, dropout_, is_training()));
+  auto pooled = torch::relu(apply_linear(pre_classifier, x.select(1, 0)));
+  return apply_linear(classifier, maybe_dropout(pooled, dropout_, is_training()));
 }
 
 LayerCost ClassifierHead::cost(int64_t T) const {

@@ -1,6 +1,7 @@
 #include "engine/model/gpt_layers.h"
 
 #include "engine/model/attention.h"
+#include "engine/model/split_affine.h"
 #include "kernels/lm_head_cross_entropy.h"
 
 #include <cmath>
@@ -27,13 +28,10 @@ torch::Tensor zero_param(torch::nn::Module& m, const std::string& name, std::vec
   return m.register_parameter(name, torch::zeros(shape));
 }
 
-// x [.., in] @ w [in, out] + b: HF's Conv1D.
+// x [.., in] @ w [in, out] + b: HF's Conv1D, with a backward the zero-bubble
+// schedules can split (split_affine.h).
 torch::Tensor conv1d(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
-  auto flat = x.reshape({-1, x.size(-1)});
-  auto out = torch::addmm(b, flat, w);
-  auto shape = x.sizes().vec();
-  shape.back() = w.size(1);
-  return out.view(shape);
+  return split_affine(x, w, b, AffineLayout::InOut);
 }
 
 torch::nn::LayerNorm layer_norm(int d, double eps) {

@@ -86,6 +86,7 @@ ExecutionStrategy model_parallel(const launcher::ModelParallelParams& mp, const 
     << ", placement " << mp.placement_strategy << ", theoretical bubble "
     << static_cast<int>(100 * pipeline::theoretical_bubble(plan.schedule) + 0.5) << "%\n"
     << pipeline::render_partition(plan.layers, plan.stages) << parallel::render_rank_table(plan.layout);
+  for (const std::string& note : mp.notes) d << "mp_parameters: " << note << "\n";
   s.description = d.str();
   return s;
 }

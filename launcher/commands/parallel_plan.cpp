@@ -1,9 +1,30 @@
 #include "launcher/commands/parallel_plan.h"
 
 #include "engine/error.h"
+#include "parallel/pipeline/schedule/simulate.h"
 #include "parallel/topology/placement.h"
 
 namespace tandem::commands {
+namespace {
+
+// tandem's schedules fix how many microbatches are in flight; they take no cap.
+// A given active_microbatches at or above that count is met as it is; below it
+// the run would not honour it, so it is refused.
+void check_active_microbatches(const launcher::ModelParallelParams& mp, const pipeline::ScheduleSpec& spec) {
+  if (!mp.given.contains("active_microbatches")) return;
+  const int in_flight = pipeline::simulate(pipeline::build_schedule(spec)).peak_in_flight;
+  const std::string numbers = "partitions " + std::to_string(spec.stages_p) + ", microbatches " +
+                              std::to_string(spec.microbatches_m);
+  if (mp.active_microbatches < in_flight) {
+    throw UsageError("mp_parameters: active_microbatches: " + std::to_string(mp.active_microbatches) +
+                     " is below the " + std::to_string(in_flight) + " microbatches the " + spec.kind +
+                     " schedule keeps in flight (" + numbers +
+                     "); tandem's schedules take no cap, so give at least " + std::to_string(in_flight) +
+                     " or fewer microbatches");
+  }
+}
+
+}  // namespace
 
 std::string schedule_kind(const launcher::ModelParallelParams& mp) {
   if (mp.pipeline == "simple") return "simple";
@@ -27,6 +48,7 @@ ParallelPlan make_parallel_plan(const launcher::ModelParallelParams& mp, int wor
                      " is not divisible by microbatches " + std::to_string(mp.microbatches));
   plan.schedule = {schedule_kind(mp), mp.partitions, mp.microbatches, mp.virtual_stages};
   pipeline::check_spec(plan.schedule);
+  check_active_microbatches(mp, plan.schedule);
 
   // Compute: forward + backward (about 3x forward) flops per token. Memory:
   // fp32 weights, gradients and AdamW's two moments, plus the activations one

@@ -151,6 +151,7 @@ int plan(const std::vector<std::string>& argv) {
   std::printf("\nschedule %s, %d microbatches (forward 1 slot, backward 2):\n%s", plan.schedule.kind.c_str(),
               mp.microbatches, pipeline::render_grid(pipeline::build_schedule(plan.schedule)).c_str());
   std::printf("\ntheoretical bubble: %.1f%% of the step\n", 100 * pipeline::theoretical_bubble(plan.schedule));
+  for (const std::string& note : mp.notes) std::printf("mp_parameters: %s\n", note.c_str());
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "launcher/distribution/model_parallel.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <vector>
 
@@ -81,11 +82,18 @@ void check_value(const ParamSpec& spec, const nlohmann::json& value, const JsonP
     case Kind::Bool:
       read_bool(value, place);
       break;
-    case Kind::Number:
-      if (read_number(value, place) < spec.min) {
+    case Kind::Number: {
+      // NaN passes every comparison, so finiteness is checked before the bound
+      // (the command-line form reads "nan" and "inf" through strtod).
+      const double number = read_number(value, place);
+      if (!std::isfinite(number)) {
+        place.fail("expected a finite number, got " + std::string(std::isnan(number) ? "NaN" : number > 0 ? "inf" : "-inf"));
+      }
+      if (number < spec.min) {
         place.fail("expected a number >= " + describe_json(spec.min) + ", got " + describe_json(value));
       }
       break;
+    }
     case Kind::String:
       read_string(value, place);
       break;
@@ -161,15 +169,24 @@ ModelParallelParams parse_model_parallel(const nlohmann::json& parameters, const
   if (given("ddp")) mp.ddp = parameters["ddp"].get<bool>();
   if (given("horovod")) mp.horovod = parameters["horovod"].get<bool>();
   if (mp.ddp && mp.horovod) at("horovod").fail("ddp and horovod cannot both be True");
+  if (mp.horovod) {
+    at("horovod").fail("True is not supported: tandem has no Horovod; its data-parallel replicas run with ddp True");
+  }
+  if (given("horovod")) mp.notes.push_back("horovod False: no effect (tandem has no Horovod; data parallelism is ddp)");
   if (given("ddp_port")) {
     if (!mp.ddp) at("ddp_port").fail("needs ddp True");
     mp.ddp_port = parameters["ddp_port"].get<int>();
+    if (*mp.ddp_port > 65535) at("ddp_port").fail("expected a port in [0, 65535], got " + std::to_string(*mp.ddp_port));
+    mp.notes.push_back("ddp_port " + std::to_string(*mp.ddp_port) +
+                       ": no effect (tandem's data-parallel groups are split from the MPI world, with no TCP rendezvous)");
   }
   if (given("ddp_dist_backend")) {
     if (!mp.ddp) at("ddp_dist_backend").fail("needs ddp True");
     mp.ddp_dist_backend = read_choice(parameters["ddp_dist_backend"], at("ddp_dist_backend"), {"auto", "nccl"});
   }
 
+  // The cap itself is checked against the schedule in make_parallel_plan
+  // (launcher/commands/parallel_plan.cpp), which has the schedule to measure.
   mp.active_microbatches = given("active_microbatches") ? parameters["active_microbatches"].get<int>() : mp.partitions + 2;
 
   if (given("auto_partition")) mp.auto_partition = parameters["auto_partition"].get<bool>();
@@ -184,8 +201,30 @@ ModelParallelParams parse_model_parallel(const nlohmann::json& parameters, const
                 std::to_string(mp.default_partition));
     }
   }
+  // SMP puts the modules with no smp.partition() assignment on default_partition.
+  // tandem has no such assignments, so every layer would go there and leave the
+  // other stages empty: a pipeline that cannot run.
+  if (!mp.auto_partition) {
+    at("auto_partition")
+        .fail("False is not supported: tandem has no per-module partition assignments, so every layer would go to "
+              "default_partition " + std::to_string(mp.default_partition) + " and leave the other " +
+              std::to_string(mp.partitions - 1) + " stage(s) empty; leave auto_partition True");
+  }
+  if (given("default_partition")) {
+    mp.notes.push_back("default_partition " + std::to_string(mp.default_partition) +
+                       ": no effect with auto_partition True (SMP reads it only when auto_partition is False)");
+  }
   if (given("contiguous")) mp.contiguous = parameters["contiguous"].get<bool>();
-  if (given("deterministic_server")) mp.deterministic_server = parameters["deterministic_server"].get<bool>();
+  if (!mp.contiguous) {
+    mp.notes.push_back("contiguous False: the partitioner still cuts contiguous spans of layers, which False permits "
+                       "(it lifts SMP's contiguity requirement, it does not ask for non-contiguous stages)");
+  }
+  if (given("deterministic_server")) {
+    mp.deterministic_server = parameters["deterministic_server"].get<bool>();
+    mp.notes.push_back(std::string("deterministic_server ") + (mp.deterministic_server ? "True" : "False") +
+                       ": no effect (tandem has no scheduling server; every rank follows a schedule fixed before "
+                       "the step, the same on every run)");
+  }
 
   if (given("virtual_stages")) mp.virtual_stages = parameters["virtual_stages"].get<int>();
   // Virtual stages interleave model chunks inside the one-forward-one-backward

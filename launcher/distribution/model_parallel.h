@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +35,9 @@ struct ModelParallelParams {
   int virtual_stages = 1;                      // tandem: model chunks per pipeline rank
   std::string schedule_variant;                // tandem: "" or "zb_h1" (key zero_bubble)
   int tensor_parallel_degree = 1;              // only 1 is supported yet
+  // One line per given parameter that is accepted but changes nothing in
+  // tandem, saying why; `tandem train` and `tandem plan` print them.
+  std::vector<std::string> notes;
   // The parameters exactly as given, which the SDK forwards as the
   // mp_parameters hyperparameter (SM_HP_MP_PARAMETERS, --mp_parameters).
   nlohmann::json given = nlohmann::json::object();

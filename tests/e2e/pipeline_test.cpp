@@ -56,6 +56,12 @@ INSTANTIATE_TEST_SUITE_P(
         PipelineCase{"p2_dp2_spread", 4, "ddp=True,microbatches=4,partitions=2,placement_strategy=spread", 2},
         PipelineCase{"p2_v2_virtual", 2, "microbatches=4,partitions=2,virtual_stages=2", 1},
         PipelineCase{"p2_zero_bubble", 2, "microbatches=4,partitions=2,zero_bubble=True", 1},
+        // The split backward's deferred weight gradients reach the data-parallel
+        // reducer, and the encoder's Linear layers split as GPT's Conv1D do.
+        PipelineCase{"p2_dp2_zero_bubble", 4, "ddp=True,microbatches=4,partitions=2,zero_bubble=True", 2},
+        PipelineCase{"encoder_p2_zero_bubble", 2, "microbatches=2,partitions=2,zero_bubble=True", 1, "encoder-tiny"},
+        // Virtual stages with fewer microbatches than partitions.
+        PipelineCase{"p2_v2_m1_virtual", 2, "microbatches=1,partitions=2,virtual_stages=2", 1, "gpt-tiny", 4},
         // Rank 1 needs microbatch 4's activation before others rank 0 sent
         // earlier: the channels hold messages taken out of order.
         PipelineCase{"p2_v2_m5_out_of_order", 2, "microbatches=5,partitions=2,virtual_stages=2", 1, "gpt-tiny", 10},

@@ -66,5 +66,32 @@ TEST(Plan, BadDistributionIsOneLine) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+// tandem's schedules take no cap on microbatches in flight: a given
+// active_microbatches is met as it is or refused, never ignored.
+TEST(Plan, ActiveMicrobatchesBelowTheSchedulesCountIsRefused) {
+  TempDir dir;
+  const std::string simple = "partitions=2,microbatches=4,pipeline=simple,active_microbatches=";
+  auto refused = run_tandem({"plan", "--mp_parameters", simple + "3", "--processes_per_host", "2",
+                             "--model_name_or_path", "gpt-tiny"}, dir.path());
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("active_microbatches: 3 is below the 4 microbatches the simple schedule keeps in flight"),
+            std::string::npos) << refused.err;
+  auto met = run_tandem({"plan", "--mp_parameters", simple + "4", "--processes_per_host", "2",
+                         "--model_name_or_path", "gpt-tiny"}, dir.path());
+  EXPECT_EQ(met.exit_code, 0) << met.err;
+  // 1F1B keeps p = 2 in flight whatever m is.
+  auto one_f_one_b = run_tandem({"plan", "--mp_parameters", "partitions=2,microbatches=4,active_microbatches=2",
+                                 "--processes_per_host", "2", "--model_name_or_path", "gpt-tiny"}, dir.path());
+  EXPECT_EQ(one_f_one_b.exit_code, 0) << one_f_one_b.err;
+}
+
+TEST(Plan, InertParametersArePrinted) {
+  TempDir dir;
+  auto r = run_tandem({"plan", "--mp_parameters", "partitions=2,deterministic_server=True", "--processes_per_host", "2",
+                       "--model_name_or_path", "gpt-tiny"}, dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("mp_parameters: deterministic_server True: no effect"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace tandem::e2e

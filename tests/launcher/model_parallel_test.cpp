@@ -1,5 +1,7 @@
 #include "launcher/distribution/model_parallel.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
@@ -35,7 +37,7 @@ TEST(ModelParallel, DefaultsFollowSmp) {
 TEST(ModelParallel, ReadsEveryField) {
   const auto mp = parse(R"({"pipeline_parallel_degree": 4, "microbatches": 8, "pipeline": "simple",
       "placement_strategy": "spread", "optimize": "speed", "ddp": true, "ddp_port": 7000,
-      "ddp_dist_backend": "nccl", "active_microbatches": 3, "auto_partition": false, "default_partition": 3,
+      "ddp_dist_backend": "nccl", "active_microbatches": 3, "auto_partition": true, "default_partition": 3,
       "contiguous": false, "deterministic_server": true, "tensor_parallel_degree": 1,
       "fp16": false, "prescaled_batch": true, "sdp_reduce_bucket_size": 5e8})");
   EXPECT_EQ(mp.partitions, 4);
@@ -47,10 +49,56 @@ TEST(ModelParallel, ReadsEveryField) {
   EXPECT_EQ(mp.ddp_port, 7000);
   EXPECT_EQ(mp.ddp_dist_backend, "nccl");
   EXPECT_EQ(mp.active_microbatches, 3);
-  EXPECT_FALSE(mp.auto_partition);
+  EXPECT_TRUE(mp.auto_partition);
   EXPECT_EQ(mp.default_partition, 3);
   EXPECT_FALSE(mp.contiguous);
   EXPECT_TRUE(mp.deterministic_server);
+}
+
+// Nothing given is silently ignored: every parameter that changes nothing in
+// tandem leaves one note saying why, and nothing else does.
+TEST(ModelParallel, InertParametersLeaveOneNoteEach) {
+  EXPECT_TRUE(parse(R"({"partitions": 2, "ddp": true, "contiguous": true})").notes.empty());
+  const auto mp = parse(R"({"partitions": 2, "ddp": true, "ddp_port": 7000, "deterministic_server": true,
+      "horovod": false, "contiguous": false, "default_partition": 1})");
+  ASSERT_EQ(mp.notes.size(), 5u);
+  const auto note_for = [&](const std::string& key) {
+    for (const auto& note : mp.notes) {
+      if (note.rfind(key + " ", 0) == 0) return note;
+    }
+    return std::string("no note for " + key);
+  };
+  EXPECT_NE(note_for("ddp_port").find("ddp_port 7000: no effect (tandem's data-parallel groups"), std::string::npos);
+  EXPECT_NE(note_for("deterministic_server").find("deterministic_server True: no effect (tandem has no scheduling server"),
+            std::string::npos);
+  EXPECT_NE(note_for("horovod").find("horovod False: no effect"), std::string::npos);
+  EXPECT_NE(note_for("contiguous").find("contiguous False: the partitioner still cuts contiguous spans"), std::string::npos);
+  EXPECT_NE(note_for("default_partition").find("default_partition 1: no effect with auto_partition True"),
+            std::string::npos);
+}
+
+TEST(ModelParallel, UnsupportedParametersAreRefusedByName) {
+  const std::string at = "distribution: smdistributed.modelparallel.parameters.";
+  EXPECT_ERROR(parse(R"({"partitions": 2, "horovod": true})"), UsageError,
+               at + "horovod: True is not supported: tandem has no Horovod");
+  EXPECT_ERROR(parse(R"({"partitions": 2, "auto_partition": false, "default_partition": 1})"), UsageError,
+               at + "auto_partition: False is not supported: tandem has no per-module partition assignments, so every "
+                    "layer would go to default_partition 1 and leave the other 1 stage(s) empty");
+  EXPECT_ERROR(parse(R"({"partitions": 2, "ddp": true, "ddp_port": 65536})"), UsageError,
+               at + "ddp_port: expected a port in [0, 65535], got 65536");
+}
+
+TEST(ModelParallel, NonFiniteNumbersAreRefusedByName) {
+  const std::string at = "--mp_parameters: ";
+  EXPECT_ERROR(parse_mp_parameters_arg("partitions=2,memory_weight=nan"), UsageError,
+               at + "memory_weight: expected a finite number, got NaN");
+  EXPECT_ERROR(parse_mp_parameters_arg("partitions=2,memory_weight=inf"), UsageError,
+               at + "memory_weight: expected a finite number, got inf");
+  EXPECT_ERROR(parse_mp_parameters_arg("partitions=2,sdp_gradient_clipping=-1e999"), UsageError,
+               at + "sdp_gradient_clipping: expected a finite number, got -inf");
+  // The same through JSON, which can carry a NaN double once decoded.
+  EXPECT_ERROR(parse_model_parallel(json{{"partitions", 2}, {"memory_weight", std::nan("")}}, {"distribution", ""}),
+               UsageError, "memory_weight: expected a finite number, got NaN");
 }
 
 TEST(ModelParallel, VirtualStages) {

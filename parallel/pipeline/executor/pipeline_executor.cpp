@@ -3,8 +3,10 @@
 #include "engine/error.h"
 #include "parallel/comm/tensor_dtype.h"
 #include "engine/model/gpt_layers.h"
+#include "engine/model/split_affine.h"
 #include "engine/train/optimizer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -23,6 +25,9 @@ struct PipelineExecutor::Stash {
   torch::Tensor output;       // stage output, or the scaled loss on the last stage
   torch::Tensor grad_output;  // received from the next stage
   torch::Tensor grad_input;   // to send to the previous stage
+  // Zero-bubble split: what BackwardInput left for BackwardWeight (the affine
+  // maps' (X, dY) and the other parameters' gradients).
+  WeightGradientStash weight_grads;
 };
 
 PipelineExecutor::PipelineExecutor(TransformerModel& model, std::vector<ChunkLayers> stage_layers,
@@ -203,31 +208,51 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
         }
         break;
       }
-      case ActionKind::Backward:
-      case ActionKind::BackwardWeight: {
+      case ActionKind::Backward: {
         Stash& s = stash[{act.chunk, act.microbatch}];
         if (reducer_) reducer_->before_backward(sync && static_cast<int>(a) == last_backward);
         std::vector<torch::Tensor> grads;
         if (stage != last_stage()) grads.push_back(s.grad_output);
-        if (act.kind == ActionKind::Backward) {
-          torch::autograd::backward({s.output}, grads);
-          if (stage > 0) s.grad_input = s.input.grad();
-        } else {
-          // The input gradient was taken by BackwardInput; now only the weights'.
-          std::vector<torch::Tensor> weights;
-          for (auto& [name, p] : model_.named_parameters(layers.begin, layers.end)) weights.push_back(p);
-          torch::autograd::backward({s.output}, grads, /*retain_graph=*/false, /*create_graph=*/false, weights);
-        }
+        torch::autograd::backward({s.output}, grads);
+        if (stage > 0) s.grad_input = s.input.grad();
         release(s);
         break;
       }
       case ActionKind::BackwardInput: {
+        // One walk of the graph: the input gradient, the gradients of the
+        // parameters outside the affine maps (layer norms, embeddings, the
+        // head: cheap, or not separable), and (X, dY) of every affine map,
+        // whose weight gradients BackwardWeight computes. Nothing is
+        // accumulated yet, so the data-parallel reducer sees all of a
+        // microbatch's gradients in BackwardWeight.
         Stash& s = stash[{act.chunk, act.microbatch}];
-        if (stage > 0) {
-          std::vector<torch::Tensor> grads;
-          if (stage != last_stage()) grads.push_back(s.grad_output);
-          s.grad_input = torch::autograd::grad({s.output}, {s.input}, grads, /*retain_graph=*/true)[0];
+        std::vector<torch::Tensor> grads;
+        if (stage != last_stage()) grads.push_back(s.grad_output);
+        std::vector<torch::Tensor> wrt;
+        if (stage > 0) wrt.push_back(s.input);
+        const size_t first_parameter = wrt.size();
+        for (auto& [name, p] : model_.named_parameters(layers.begin, layers.end)) {
+          // A tied weight listed twice would get its gradient twice.
+          if (std::none_of(wrt.begin() + first_parameter, wrt.end(), [&](const torch::Tensor& t) { return t.is_same(p); }))
+            wrt.push_back(p);
         }
+        std::vector<torch::Tensor> result;
+        {
+          DeferWeightGradients defer(s.weight_grads);
+          result = torch::autograd::grad({s.output}, wrt, grads, /*retain_graph=*/false, /*create_graph=*/false,
+                                         /*allow_unused=*/true);
+        }
+        if (stage > 0) s.grad_input = result[0];
+        for (size_t i = first_parameter; i < wrt.size(); ++i) {
+          if (result[i].defined()) s.weight_grads.add_ready(wrt[i], result[i]);
+        }
+        break;
+      }
+      case ActionKind::BackwardWeight: {
+        Stash& s = stash[{act.chunk, act.microbatch}];
+        if (reducer_) reducer_->before_backward(sync && static_cast<int>(a) == last_backward);
+        s.weight_grads.apply();
+        release(s);
         break;
       }
       case ActionKind::ReduceGradients:

@@ -1,10 +1,22 @@
 #include "parallel/pipeline/schedule/bubble.h"
 
+#include "engine/error.h"
+#include "parallel/pipeline/schedule/simulate.h"
+
 namespace tandem::pipeline {
 
 double theoretical_bubble(const ScheduleSpec& spec) {
+  const SimulationResult result = simulate(build_schedule(spec));  // unit costs: Costs{}
+  // A builder's schedule that deadlocks is a bug in the builder, not in the spec.
+  if (result.deadlocked()) throw RuntimeFailure("schedule " + spec.kind + ": " + result.deadlock);
+  return result.bubble_fraction;
+}
+
+std::optional<double> closed_form_bubble(const ScheduleSpec& spec) {
   check_spec(spec);
   const double p = spec.stages_p;
+  const bool few_microbatches = spec.microbatches_m < spec.stages_p;
+  if ((spec.kind == "zb_h1" || spec.kind == "interleaved_virtual") && few_microbatches) return std::nullopt;
   // The bubble is p - 1 fill steps on every rank. A fill step is one forward
   // plus one backward for GPipe and 1F1B (ideal time: m of them), the same for
   // one chunk with virtual stages (m v of them), and a single F, b or w pass for

@@ -13,11 +13,13 @@
 // Megatron splits into groups of exactly p and so requires m % p == 0. We split
 // into floor(m/p) groups as even as possible (widths differ by at most one, none
 // below p), as PyTorch's Interleaved1F1B does when m divides evenly; with
-// m % p == 0 this is Megatron's schedule. A group narrower than p would leave
-// ranks idle each round (chunk c+1 of its first microbatch is not back on rank 0
-// when chunk c runs out), so m < p is refused. Simulation over a range of
-// (p, m, v) in tests/plan shows every such schedule deadlock-free with bubble
-// exactly (p - 1)/(m v + p - 1) of the step and rank 0 stashing at most
+// m % p == 0 this is Megatron's schedule. With m < p there is one group of all
+// m microbatches, as PyTorch's Interleaved1F1B makes (one round of m): ranks
+// then idle while chunk c+1 of the first microbatch comes back round to rank 0,
+// so the bubble exceeds the closed form, but stays below one chunk's 1F1B at
+// the same m. Simulation over a range of (p, m, v) in tests/plan shows every
+// such schedule valid and deadlock-free; with m >= p the bubble is exactly
+// (p - 1)/(m v + p - 1) of the step and rank 0 stashes at most
 // 2(p - 1) + (v - 1)g + 1 chunk activations — Megatron's bound when g = p.
 
 #include <algorithm>
@@ -31,9 +33,10 @@ namespace tandem::pipeline {
 
 namespace {
 
-// Widths of the microbatch groups: floor(m/p) of them, the wider ones first.
+// Widths of the microbatch groups: floor(m/p) of them (one when m < p), the
+// wider ones first.
 std::vector<int> group_widths(int p, int m) {
-  const int groups = m / p;
+  const int groups = std::max(1, m / p);
   std::vector<int> widths(groups, m / groups);
   for (int i = 0; i < m % groups; ++i) ++widths[i];
   return widths;
@@ -65,9 +68,6 @@ void check_interleaved_virtual(const ScheduleSpec& spec) {
   }
   if (spec.stages_p < 2) {
     throw UsageError("pipeline=interleaved_virtual needs partitions >= 2 (" + numbers + ")");
-  }
-  if (spec.microbatches_m < spec.stages_p) {
-    throw UsageError("pipeline=interleaved_virtual needs microbatches >= partitions (" + numbers + ")");
   }
 }
 

@@ -27,8 +27,8 @@ struct ScheduleSpec {
 };
 
 // Throws UsageError naming the parameter and the numbers when the spec cannot be
-// scheduled. interleaved_virtual needs virtual_stages >= 2, partitions >= 2 and
-// microbatches >= partitions (any m >= p, not only multiples of p).
+// scheduled. interleaved_virtual needs virtual_stages >= 2 and partitions >= 2
+// (any m, not only multiples of p).
 void check_spec(const ScheduleSpec& spec);
 
 // check_spec, then the schedule: result[rank] is that pipeline rank's list.

@@ -22,6 +22,29 @@ double compute_cost(ActionKind kind, const Costs& costs) {
   }
 }
 
+// Intervals [enter, leave) per microbatch, then the deepest overlap; a
+// microbatch leaving at t and another entering at t do not overlap.
+int peak_in_flight(const std::vector<TimedAction>& timeline) {
+  std::map<int, std::pair<double, double>> span;  // microbatch -> (enter, leave)
+  for (const TimedAction& timed : timeline) {
+    if (!is_compute(timed.action.kind)) continue;
+    auto [it, fresh] = span.try_emplace(timed.action.microbatch, timed.start_us, timed.end_us);
+    if (!fresh) {
+      it->second.first = std::min(it->second.first, timed.start_us);
+      it->second.second = std::max(it->second.second, timed.end_us);
+    }
+  }
+  std::vector<std::pair<double, int>> events;  // (time, -1 leave / +1 enter): leaves sort first
+  for (const auto& [mb, interval] : span) {
+    events.emplace_back(interval.first, 1);
+    events.emplace_back(interval.second, -1);
+  }
+  std::sort(events.begin(), events.end());
+  int now = 0, peak = 0;
+  for (const auto& event : events) peak = std::max(peak, now += event.second);
+  return peak;
+}
+
 }  // namespace
 
 SimulationResult simulate(const Schedule& schedule, const Costs& costs) {
@@ -71,6 +94,7 @@ SimulationResult simulate(const Schedule& schedule, const Costs& costs) {
                          " waits at action " + std::to_string(next[rank]) + " " + describe(schedule[rank][next[rank]]);
     }
   }
+  result.peak_in_flight = peak_in_flight(result.timeline);
   result.makespan = ranks ? *std::max_element(clock.begin(), clock.end()) : 0;
   double total_busy = 0;
   for (double busy : result.busy) total_busy += busy;

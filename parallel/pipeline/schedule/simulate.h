@@ -34,6 +34,10 @@ struct SimulationResult {
   std::vector<TimedAction> timeline;  // every executed action, each rank's in its order
   std::vector<double> busy;           // compute time per rank
   std::vector<int> peak_stashed;      // per rank: most forwards whose activations were alive at once
+  // Most microbatches in the pipeline at once: a microbatch enters with its
+  // first forward on any rank and leaves when its last backward pass ends
+  // (SMP's active_microbatches counts the same thing).
+  int peak_in_flight = 0;
   double makespan = 0;                // when the last rank finished
   // Idle share of the whole step: 1 - sum(busy) / (ranks * makespan); the same
   // definition as theoretical_bubble (bubble.h).
