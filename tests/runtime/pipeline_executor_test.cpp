@@ -3,8 +3,9 @@
 // the plan, then the pipeline, data-parallel and tied-pair groups split from
 // the world), runs one step's forward and backward, and every rank's
 // gradients equal one process's forward/backward on the same batch. The cases
-// cover 1F1B, zero bubble, virtual stages whose messages arrive out of order
-// (p=2, m=5, v=2), and a pipeline replicated twice (the reducer inside).
+// cover GPipe, 1F1B at 2 and 4 stages, zero bubble, virtual stages whose
+// messages arrive out of order (p=2, m=5, v=2), and a pipeline replicated
+// twice under both placements (the reducer and the tied pair inside).
 #include "engine/train/replica_executor.h"
 #include "tests/runtime/strategies.h"
 #include "tests/runtime/support.h"
@@ -46,9 +47,9 @@ Reference one_process(const ModelConfig& config, const Batch& batch) {
 
 void PrintTo(const PipelineCase& c, std::ostream* os) { *os << c.name; }
 
-class Pipeline : public ::testing::TestWithParam<PipelineCase> {};
+class PipelineStep : public ::testing::TestWithParam<PipelineCase> {};
 
-TEST_P(Pipeline, OneStepsGradientsEqualOneProcess) {
+TEST_P(PipelineStep, OneStepsGradientsEqualOneProcess) {
   const auto& c = GetParam();
   const ModelConfig config = preset_config("gpt-tiny");
   const auto mp = launcher::parse_mp_parameters_arg(c.mp_parameters);
@@ -90,13 +91,17 @@ TEST_P(Pipeline, OneStepsGradientsEqualOneProcess) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Table, Pipeline,
+    Table, PipelineStep,
     ::testing::Values(PipelineCase{"p2_m4_interleaved", 2, "partitions=2,microbatches=4,pipeline=interleaved", 8},
+                      PipelineCase{"p2_m4_simple", 2, "partitions=2,microbatches=4,pipeline=simple", 8},
+                      PipelineCase{"p4_m8_interleaved", 4, "microbatches=8,partitions=4,pipeline=interleaved", 8},
                       PipelineCase{"p2_m4_zero_bubble", 2, "microbatches=4,partitions=2,zero_bubble=True", 8},
                       // Rank 1 needs microbatch 4's activation before others rank 0
                       // sent earlier: the channels hold messages taken out of order.
                       PipelineCase{"p2_v2_m5_out_of_order", 2, "microbatches=5,partitions=2,virtual_stages=2", 10},
-                      PipelineCase{"p2_dp2_m2", 4, "ddp=True,microbatches=2,partitions=2", 4}),
+                      PipelineCase{"p2_dp2_cluster", 4, "ddp=True,microbatches=2,partitions=2", 4},
+                      PipelineCase{"p2_dp2_spread", 4,
+                                   "ddp=True,microbatches=2,partitions=2,placement_strategy=spread", 4}),
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

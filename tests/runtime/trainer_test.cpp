@@ -4,7 +4,9 @@
 // step (loss and gradient norm) and in the saved model; a run saved at step 2
 // resumes and continues exactly; a rank that dies in the middle of a
 // checkpoint leaves the previous one as the newest, from which the next run
-// resumes; a float16 overflow on one rank skips the step on every rank.
+// resumes; a checkpoint resumes at another world size and per pipeline stage;
+// a float16 overflow on one rank skips the step on every rank; a bf16
+// pipeline tracks one bf16 process.
 #include "engine/checkpoint/safetensors.h"
 #include "engine/error.h"
 #include "engine/train/precision.h"
@@ -203,6 +205,29 @@ TEST(TrainerResume, FromStepTwoContinuesTheRunExactly) {
   EXPECT_EQ(dir.read("run/model/model.safetensors"), dir.read("run/model2/model.safetensors"));
 }
 
+// A checkpoint of one process resumes on two data-parallel ranks: the global
+// batch of a step does not depend on the world size.
+TEST(TrainerResume, AtAnotherWorldSize) {
+  TempDir dir;
+  e2e::write_lm_channels(dir);
+  TrainArgs one = job_args(dir, "run", 8);
+  one.save_steps = 2;
+  train_one_process(one);
+  fs::remove_all(dir.file("run/ckpt/checkpoint-4"));
+  TrainArgs two = job_args(dir, "run", 4);
+  two.save_steps = 2;
+  two.output_data_dir = dir.file("run/out2");
+  two.model_dir = dir.file("run/model2");
+  train_data_parallel(two, 2);
+  const auto first = metric_by_step(dir.file("run/out/metrics.jsonl"));
+  const auto resumed = metric_by_step(dir.file("run/out2/metrics.jsonl"));
+  EXPECT_FALSE(resumed.count(2));
+  for (int step = 3; step <= 4; ++step) {
+    ASSERT_TRUE(resumed.count(step)) << step;
+    EXPECT_NEAR(resumed.at(step), first.at(step), kTolerance * first.at(step)) << "step " << step;
+  }
+}
+
 TEST(TrainerResume, APipelineResumesPerStage) {
   TempDir dir;
   e2e::write_lm_channels(dir);
@@ -313,6 +338,28 @@ TEST(TrainerMixedPrecision, Fp16OverflowOnOneRankSkipsTheStepOnEveryRank) {
   EXPECT_EQ(skipped.at(3), 1.0);
   EXPECT_EQ(scale.at(3), 32768.0);  // backed off by half
   EXPECT_EQ(scale.at(4), 32768.0);
+}
+
+// Under bf16 the pipeline's boundaries carry bf16 (half the bytes, as Megatron
+// sends them): it tracks one bf16 process within bf16's precision.
+TEST(TrainerMixedPrecision, Bf16PipelineTracksOneBf16Process) {
+  TempDir dir;
+  e2e::write_lm_channels(dir);
+  TrainArgs args = job_args(dir, "pipe", 8);
+  args.bf16 = true;
+  auto models = build_models(args, 2);
+  const auto plan = commands::make_parallel_plan(launcher::parse_mp_parameters_arg("microbatches=4,partitions=2"), 2, 2,
+                                                 models[0], args.block_size, 8);
+  train_job(args, models, [&](Communicator& world, TransformerModel& model, World&) {
+    return model_parallel(plan, world, model);
+  });
+  TrainArgs one = job_args(dir, "one", 8);
+  one.bf16 = true;
+  train_one_process(one);
+  const auto expected = metric_by_step(dir.file("one/out/metrics.jsonl"));
+  const auto actual = metric_by_step(dir.file("pipe/out/metrics.jsonl"));
+  ASSERT_EQ(actual.size(), expected.size());
+  for (const auto& [step, loss] : expected) EXPECT_NEAR(actual.at(step), loss, 0.02 * loss) << "step " << step;
 }
 
 }  // namespace
