@@ -143,11 +143,7 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
                      " is not divisible by microbatches " + std::to_string(m));
   const int64_t mb = batch.examples() / m;
   block_size_ = batch.input_ids.size(1);
-<<<<<<< HEAD
   channels_->begin(step_order_);
-  const auto family = model_.config().family;
-=======
->>>>>>> logits
   std::map<std::pair<int, int>, Stash> stash;  // (chunk, microbatch)
   int64_t stashed_bytes = 0;
   int last_backward = -1;
@@ -309,18 +305,11 @@ EvalSums PipelineExecutor::evaluate(const Batch& batch) {
   for (size_t c = 0; c < chunks_.size(); ++c) {
     const int stage = stage_of(static_cast<int>(c));
     torch::Tensor h = batch.input_ids;
-<<<<<<< HEAD
     if (stage > 0)
       h = receive(boundary_shape(batch.examples()), rank_of_stage(stage - 1), MessageKey{false, 0, stage - 1, stage});
-    auto out = model_.forward(h, ctx, chunks_[c].begin, chunks_[c].end);
-    if (stage < last_stage()) {
-      post_send(out, rank_of_stage(stage + 1), MessageKey{false, 0, stage, stage + 1});
-=======
-    if (stage > 0) h = receive(boundary_shape(batch.examples()), rank_of_stage(stage - 1), tag(false, 0, stage));
     if (stage < last_stage()) {
       post_send(model_.forward(h, ctx, chunks_[c].begin, chunks_[c].end), rank_of_stage(stage + 1),
-                tag(false, 0, stage + 1));
->>>>>>> logits
+                MessageKey{false, 0, stage, stage + 1});
       wait_for_sends();
       continue;
     }
