@@ -1,6 +1,7 @@
 #include "engine/model/split_affine.h"
 
-#include <atomic>
+#include <map>
+#include <mutex>
 
 #include <ATen/autocast_mode.h>
 
@@ -9,7 +10,18 @@
 namespace tandem {
 namespace {
 
-std::atomic<WeightGradientStash*> g_active_stash{nullptr};
+// The stash each weight's deferred gradients go to, by the weight's identity:
+// process-wide, since on GPUs the autograd engine runs backward on its own
+// threads, yet per weight, so that several models in one process (ranks as
+// threads in the runtime tests) can each have a stash active.
+std::mutex g_stash_mutex;
+std::map<const c10::TensorImpl*, WeightGradientStash*> g_stash_of_weight;
+
+WeightGradientStash* stash_for(const torch::Tensor& weight) {
+  std::lock_guard<std::mutex> lock(g_stash_mutex);
+  const auto it = g_stash_of_weight.find(weight.unsafeGetTensorImpl());
+  return it == g_stash_of_weight.end() ? nullptr : it->second;
+}
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
@@ -64,7 +76,7 @@ struct SplitAffineFunction : public torch::autograd::Function<SplitAffineFunctio
                .view(ctx->saved_data["x_shape"].toIntVector())
                .to(static_cast<c10::ScalarType>(ctx->saved_data["x_dtype"].toInt()));
     }
-    if (WeightGradientStash* stash = g_active_stash.load()) {
+    if (WeightGradientStash* stash = stash_for(weight)) {
       stash->defer({x2d, dy, weight, bias, layout});
     } else {
       if (ctx->needs_input_grad(1)) dw = weight_gradient(x2d, dy, layout).to(weight.scalar_type());
@@ -137,13 +149,21 @@ void WeightGradientStash::apply() {
   torch::autograd::backward(roots, sums);
 }
 
-DeferWeightGradients::DeferWeightGradients(WeightGradientStash& stash) {
-  WeightGradientStash* expected = nullptr;
-  if (!g_active_stash.compare_exchange_strong(expected, &stash)) {
-    throw RuntimeFailure("split backward: a weight-gradient stash is already active");
+DeferWeightGradients::DeferWeightGradients(WeightGradientStash& stash, const std::vector<torch::Tensor>& weights) {
+  std::lock_guard<std::mutex> lock(g_stash_mutex);
+  for (const auto& w : weights) {
+    if (g_stash_of_weight.count(w.unsafeGetTensorImpl())) {
+      for (const auto* done : weights_) g_stash_of_weight.erase(done);
+      throw RuntimeFailure("split backward: a weight-gradient stash is already active for these weights");
+    }
+    g_stash_of_weight[w.unsafeGetTensorImpl()] = &stash;
+    weights_.push_back(w.unsafeGetTensorImpl());
   }
 }
 
-DeferWeightGradients::~DeferWeightGradients() { g_active_stash.store(nullptr); }
+DeferWeightGradients::~DeferWeightGradients() {
+  std::lock_guard<std::mutex> lock(g_stash_mutex);
+  for (const auto* w : weights_) g_stash_of_weight.erase(w);
+}
 
 }  // namespace tandem

@@ -54,15 +54,19 @@ class WeightGradientStash {
   std::vector<torch::Tensor> ready_parameters_, ready_gradients_;
 };
 
-// While alive, backward passes through split_affine defer their weight
-// gradients into `stash`. Process-wide (not thread-local): on GPUs the autograd
-// engine runs backward on its own threads. One at a time.
+// While alive, backward passes through split_affine with one of `weights`
+// defer their weight gradients into `stash`. Keyed by weight, not by thread:
+// on GPUs the autograd engine runs backward on its own threads. One stash per
+// weight at a time.
 class DeferWeightGradients {
  public:
-  explicit DeferWeightGradients(WeightGradientStash& stash);
+  DeferWeightGradients(WeightGradientStash& stash, const std::vector<torch::Tensor>& weights);
   ~DeferWeightGradients();
   DeferWeightGradients(const DeferWeightGradients&) = delete;
   DeferWeightGradients& operator=(const DeferWeightGradients&) = delete;
+
+ private:
+  std::vector<const c10::TensorImpl*> weights_;
 };
 
 }  // namespace tandem

@@ -54,7 +54,7 @@ TEST_P(SplitAffine, SplitGradientsEqualTheUnsplitBackward) {
   WeightGradientStash stash;
   std::vector<torch::Tensor> first;
   {
-    DeferWeightGradients defer(stash);
+    DeferWeightGradients defer(stash, {w, b});
     first = torch::autograd::grad({model(x, w, b, scale, layout)}, {x, scale, w}, {dy}, false, false, true);
   }
   EXPECT_TRUE(torch::allclose(first[0], expected[0]));
@@ -91,7 +91,7 @@ TEST(SplitAffineStash, AccumulatesThroughAutogradSoHooksFire) {
   auto x = torch::randn({4, 3}).requires_grad_(true);
   WeightGradientStash stash;
   {
-    DeferWeightGradients defer(stash);
+    DeferWeightGradients defer(stash, {w});
     torch::autograd::grad({split_affine(x, w, torch::Tensor(), AffineLayout::InOut).sum()}, {x});
   }
   EXPECT_EQ(fired, 0);
@@ -100,10 +100,17 @@ TEST(SplitAffineStash, AccumulatesThroughAutogradSoHooksFire) {
   EXPECT_TRUE(torch::allclose(w.grad(), x.detach().t().mm(torch::ones({4, 3}))));
 }
 
-TEST(SplitAffineStash, OneActiveStashAtATime) {
-  WeightGradientStash a, b;
-  DeferWeightGradients first(a);
-  EXPECT_THROW(DeferWeightGradients second(b), std::exception);
+TEST(SplitAffineStash, OneActiveStashPerWeightAndSeveralModelsAtOnce) {
+  auto w = torch::randn({3, 3}).requires_grad_(true), v = torch::randn({3, 3}).requires_grad_(true);
+  WeightGradientStash a, b, c;
+  DeferWeightGradients first(a, {w});
+  EXPECT_THROW(DeferWeightGradients second(b, {w}), std::exception);
+  // Another model's weights (a rank running as a thread beside this one) get their own.
+  DeferWeightGradients other(c, {v});
+  auto x = torch::randn({4, 3}).requires_grad_(true);
+  torch::autograd::grad({split_affine(x, v, torch::Tensor(), AffineLayout::InOut).sum()}, {x});
+  EXPECT_TRUE(a.empty());
+  EXPECT_FALSE(c.empty());
 }
 
 }  // namespace

@@ -234,7 +234,7 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
         }
         std::vector<torch::Tensor> result;
         {
-          DeferWeightGradients defer(s.weight_grads);
+          DeferWeightGradients defer(s.weight_grads, {wrt.begin() + first_parameter, wrt.end()});
           result = torch::autograd::grad({s.output}, wrt, grads, /*retain_graph=*/false, /*create_graph=*/false,
                                          /*allow_unused=*/true);
         }
