@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/bench_args.h"
 #include "engine/error.h"
 #include "parallel/comm/mpi_c.h"  // the floor calls MPI directly
 #include "parallel/comm/runtime.h"
@@ -34,72 +35,7 @@ using tandem::comm::Communicator;
 using tandem::comm::DType;
 using tandem::comm::ReduceOp;
 
-struct Options {
-  std::size_t min_bytes = 8;
-  std::size_t max_bytes = std::size_t(64) << 20;
-  std::size_t step_factor = 2;
-  int iters = 20;
-  int warmup = 5;
-  std::string json_path;
-};
-
-// "64M", "4K", "1024": bytes, with binary suffixes.
-std::size_t parse_bytes(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
-  std::size_t scale = 1;
-  const std::string suffix(end);
-  if (suffix == "K")
-    scale = std::size_t(1) << 10;
-  else if (suffix == "M")
-    scale = std::size_t(1) << 20;
-  else if (suffix == "G")
-    scale = std::size_t(1) << 30;
-  else if (!suffix.empty() || end == text.c_str()) {
-    throw UsageError(flag + ": '" + text + "' is not a size; expected e.g. 8, 4K, 64M");
-  }
-  return std::size_t(value) * scale;
-}
-
-int parse_positive(const std::string& flag, const std::string& text, int minimum) {
-  char* end = nullptr;
-  const long value = std::strtol(text.c_str(), &end, 10);
-  if (*end != '\0' || end == text.c_str() || value < minimum || value > 1000000) {
-    throw UsageError(flag + ": '" + text + "' must be an integer >= " + std::to_string(minimum));
-  }
-  return int(value);
-}
-
-Options parse_options(int argc, char** argv) {
-  Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc) throw UsageError(flag + ": missing value");
-    const std::string value = argv[++i];
-    if (flag == "--min_bytes")
-      options.min_bytes = parse_bytes(flag, value);
-    else if (flag == "--max_bytes")
-      options.max_bytes = parse_bytes(flag, value);
-    else if (flag == "--step_factor")
-      options.step_factor = std::size_t(parse_positive(flag, value, 2));
-    else if (flag == "--iters")
-      options.iters = parse_positive(flag, value, 1);
-    else if (flag == "--warmup")
-      options.warmup = parse_positive(flag, value, 0);
-    else if (flag == "--json")
-      options.json_path = value;
-    else {
-      throw UsageError(
-          "unknown flag " + flag +
-          "; expected --min_bytes, --max_bytes, --step_factor, --iters, --warmup, --json");
-    }
-  }
-  if (options.min_bytes < 4 || options.max_bytes < options.min_bytes) {
-    throw UsageError(
-        "--min_bytes/--max_bytes: need 4 <= min_bytes <= max_bytes (one float32 is 4 bytes)");
-  }
-  return options;
-}
+using Options = tandem::bench::AllreduceArgs;
 
 struct Result {
   double time_us = 0;  // slowest rank's median
@@ -215,10 +151,12 @@ int run(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const Options options = tandem::bench::parse_or_exit(tandem::bench::allreduce_flag_table(), argc, argv);
   try {
-    return run(parse_options(argc, argv));
+    tandem::bench::validate_allreduce_args(options);
+    return run(options);
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "allreduce_bench: %s\n", e.what());
+    std::fprintf(stderr, "allreduce_bench: error: %s\n", e.what());
     return 2;
   } catch (const tandem::RuntimeFailure& e) {
     tandem::comm::abort_job(e.what());  // the other ranks would wait forever

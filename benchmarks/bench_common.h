@@ -1,23 +1,18 @@
 #pragma once
-// What every benchmark binary shares: `--name value` flags and the GPT shape
-// its peer scripts build (byte vocabulary, d_ff = 4d, no dropout).
+// What the training benchmarks share: the GPT shape their peer scripts build
+// (byte vocabulary, d_ff = 4d, no dropout) and the optimizer the peers run.
+// Their flags are in bench_args.h.
 
 #include "engine/model/model_config.h"
-
-#include <cstdlib>
-#include <string>
+#include "engine/train/optimizer.h"
 
 namespace tandem::bench {
 
-inline std::string text_flag(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == "--" + name) return argv[i + 1];
-  return fallback;
-}
-
-inline int flag(int argc, char** argv, const std::string& name, int fallback) {
-  const std::string value = text_flag(argc, argv, name, "");
-  return value.empty() ? fallback : std::atoi(value.c_str());
+// `tandem train`'s AdamW defaults at the peers' learning rate (torch.optim.AdamW(lr=3e-4)).
+inline AdamWSettings peer_adamw_settings() {
+  AdamWSettings s = adamw_settings(TrainArgs{});
+  s.lr = 3e-4;
+  return s;
 }
 
 inline ModelConfig gpt_shape(int layers, int d, int heads, int block) {

@@ -22,6 +22,7 @@
 // the main one (the MPI thread), which compete with compute for the core.
 // benchmarks/compare_data_parallel.sh runs it beside PyTorch DDP.
 
+#include "benchmarks/bench_args.h"
 #include "benchmarks/bench_common.h"
 #include "engine/model/transformer_model.h"
 #include "engine/train/optimizer.h"
@@ -115,18 +116,15 @@ class PhaseClock : public tandem::GradientSync {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using tandem::bench::flag;
   using namespace tandem;
+  const auto args = bench::parse_or_exit(bench::dp_scaling_flag_table(), argc, argv);  // before MPI: a bad flag exits 2
   comm::init();
   comm::Communicator& world_group = comm::world();
   const int rank = world_group.rank(), ranks = world_group.size();
 
-  const int layers = flag(argc, argv, "layers", 4), d = flag(argc, argv, "d", 256), heads = flag(argc, argv, "heads", 4);
-  const int T = flag(argc, argv, "T", 256), B = flag(argc, argv, "batch", 8);
-  const int steps = flag(argc, argv, "steps", 15), warmup = flag(argc, argv, "warmup", 3);
-  const int threads = flag(argc, argv, "threads", 1);
-  const ddp::ReducerOptions buckets{int64_t(flag(argc, argv, "first_bucket_kb", 1024)) << 10,
-                                    int64_t(flag(argc, argv, "bucket_cap_kb", 25 << 10)) << 10};
+  const int layers = args.layers, d = args.d, heads = args.heads, T = args.T, B = args.batch;
+  const int steps = args.steps, warmup = args.warmup, threads = args.threads;
+  const ddp::ReducerOptions buckets{int64_t(args.first_bucket_kb) << 10, int64_t(args.bucket_cap_kb) << 10};
   torch::set_num_threads(threads);
 
   const tandem::ModelConfig c = tandem::bench::gpt_shape(layers, d, heads, T);
@@ -143,7 +141,7 @@ int main(int argc, char** argv) {
   parallel::CommWorld world(world_group);
   PhaseClock phases(reducer.get());
   ReplicaExecutor executor(model, world, &phases);
-  auto opt = std::make_unique<AdamW>(model.named_parameters(), AdamWSettings{3e-4, 0.9, 0.999, 1e-8, 0.0});
+  auto opt = std::make_unique<AdamW>(model.named_parameters(), bench::peer_adamw_settings());
 
   torch::manual_seed(1000 + rank);  // each replica its own data
   auto ids = torch::randint(0, 256, {B, T + 1}, torch::kLong);

@@ -22,6 +22,7 @@
 // Writes the last step of each as a Chrome trace (Perfetto: ui.perfetto.dev)
 // to TRACE_DIR/pipeline_<schedule>_m<m>.json, one process per rank.
 
+#include "benchmarks/bench_args.h"
 #include "benchmarks/bench_common.h"
 #include "engine/model/transformer_model.h"
 #include "parallel/comm/runtime.h"
@@ -128,18 +129,17 @@ struct Row {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using tandem::bench::flag;
-  using tandem::bench::text_flag;
+  const auto args = bench::parse_or_exit(bench::pipeline_flag_table(), argc, argv);  // before MPI: a bad flag exits 2
   comm::init();
   comm::Communicator& world = comm::world();
   const int rank = world.rank(), p = world.size();
-  const int layers = flag(argc, argv, "layers", 8), d = flag(argc, argv, "d", 256), heads = flag(argc, argv, "heads", 4);
-  const int T = flag(argc, argv, "T", 128), mb = flag(argc, argv, "microbatch", 2);
-  const int steps = flag(argc, argv, "steps", 3), warmup = flag(argc, argv, "warmup", 1);
+  const int layers = args.layers, d = args.d, heads = args.heads, T = args.T, mb = args.microbatch;
+  const int steps = args.steps, warmup = args.warmup;
   // Beside the binary by default (build*/ is ignored by git).
-  const std::string trace_dir =
-      text_flag(argc, argv, "trace_dir", (std::filesystem::path(argv[0]).parent_path() / "results").string());
-  torch::set_num_threads(flag(argc, argv, "threads", 1));
+  const std::string trace_dir = !args.trace_dir.empty()
+                                    ? args.trace_dir
+                                    : (std::filesystem::path(argv[0]).parent_path() / "results").string();
+  torch::set_num_threads(args.threads);
   if (p < 2 || layers % (2 * p) != 0) {
     if (rank == 0) std::fprintf(stderr, "pipeline_bench: run under mpirun -np P >= 2 with --layers a multiple of 2P\n");
     comm::finalize();

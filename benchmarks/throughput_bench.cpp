@@ -3,6 +3,7 @@
 // (median tokens/s); benchmarks/compare_single_process.sh runs it beside the
 // PyTorch peer (peer/torch_gpt_throughput.py) with the same shape and threads.
 
+#include "benchmarks/bench_args.h"
 #include "benchmarks/bench_common.h"
 #include "engine/model/transformer_model.h"
 #include "engine/train/optimizer.h"
@@ -15,16 +16,14 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-  using tandem::bench::flag;
-  const int layers = flag(argc, argv, "layers", 4), d = flag(argc, argv, "d", 256), heads = flag(argc, argv, "heads", 4);
-  const int T = flag(argc, argv, "T", 256), B = flag(argc, argv, "batch", 8);
-  const int steps = flag(argc, argv, "steps", 20), warmup = flag(argc, argv, "warmup", 3);
-  const int threads = flag(argc, argv, "threads", 1);
+  const auto args = tandem::bench::parse_or_exit(tandem::bench::throughput_flag_table(), argc, argv);
+  const int layers = args.layers, d = args.d, heads = args.heads, T = args.T, B = args.batch;
+  const int steps = args.steps, warmup = args.warmup, threads = args.threads;
   torch::set_num_threads(threads);
 
   const tandem::ModelConfig c = tandem::bench::gpt_shape(layers, d, heads, T);
   auto model = tandem::TransformerModel::build(c, 0);
-  auto opt = std::make_unique<tandem::AdamW>(model.named_parameters(), tandem::AdamWSettings{3e-4, 0.9, 0.999, 1e-8, 0.0});
+  auto opt = std::make_unique<tandem::AdamW>(model.named_parameters(), tandem::bench::peer_adamw_settings());
   auto ids = torch::randint(0, 256, {B, T + 1}, torch::kLong);
   auto x = ids.slice(1, 0, T), y = ids.slice(1, 1, T + 1).contiguous();
 

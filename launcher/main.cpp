@@ -1,12 +1,17 @@
 // The `tandem` program: one binary, subcommands. main() is the only place
 // where an error becomes a message and an exit code (2: usage, 1: runtime).
+// Each subcommand's summary, usage line and --help come from its flag table.
 
+#include "engine/config/train_args.h"
 #include "engine/error.h"
+#include "launcher/cli/launch_args.h"
+#include "launcher/cli/plan_args.h"
 #include "launcher/commands/commands.h"
 #include "parallel/comm/runtime.h"
 
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,15 +25,16 @@ namespace {
 
 struct Subcommand {
   std::function<int(const std::vector<std::string>&)> run;
-  std::function<std::string()> usage;
-  const char* summary;
+  std::function<std::string()> usage;  // the full --help
+  tandem::flags::CommandInfo info;     // summary and synopsis, from the same table
 };
 
 const std::map<std::string, Subcommand>& subcommands() {
+  using namespace tandem;
   static const std::map<std::string, Subcommand> table = {
-      {"train", {tandem::commands::train, tandem::commands::train_usage, "train or evaluate a model (the SageMaker entry point)"}},
-      {"launch", {tandem::commands::launch, tandem::commands::launch_usage, "run a SageMaker job (JOB.json) here, or this host's part of one in a container"}},
-      {"plan", {tandem::commands::plan, tandem::commands::plan_usage, "show the rank table, stages and schedule of a model-parallel job"}},
+      {"train", {commands::train, commands::train_usage, train_flag_table().info()}},
+      {"launch", {commands::launch, commands::launch_usage, launcher::launch_flag_table().info()}},
+      {"plan", {commands::plan, commands::plan_usage, launcher::plan_flag_table().info()}},
   };
   return table;
 }
@@ -41,7 +47,11 @@ std::string command_names() {
 
 void print_usage() {
   std::cout << "usage: tandem <command> [--key value]...\n\ncommands:\n";
-  for (const auto& [name, cmd] : subcommands()) std::cout << "  " << name << "  " << cmd.summary << "\n";
+  size_t width = 0;
+  for (const auto& [name, cmd] : subcommands()) width = std::max(width, name.size());
+  for (const auto& [name, cmd] : subcommands())
+    std::cout << "  " << name << std::string(width + 2 - name.size(), ' ') << cmd.info.summary << "\n"
+              << std::string(width + 4, ' ') << cmd.info.program << " " << cmd.info.synopsis << "\n";
   std::cout << "\n`tandem <command> --help` lists a command's flags.\n";
 }
 
@@ -61,6 +71,9 @@ void write_failure_file(const std::string& message) {
 // while the others wait in a collective, so it ends the whole job at once.
 int fail(const std::string& message, int code, bool same_on_every_rank) {
   using namespace tandem;
+  // A flag refused before MPI started: the rank is only in mpirun's environment.
+  const char* launched_rank = std::getenv("OMPI_COMM_WORLD_RANK");
+  if (!comm::initialized() && same_on_every_rank && launched_rank && std::string(launched_rank) != "0") return code;
   const bool many = comm::initialized() && comm::process_info().world_size > 1;
   if (many && !same_on_every_rank) {
     write_failure_file(comm::process_label() + ": " + message);
@@ -87,11 +100,10 @@ int main(int argc, char** argv) {
     return fail("unknown command \"" + args[0] + "\" (expected one of: " + command_names() + ")", 2, true);
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   try {
-    for (const auto& a : rest)
-      if (a == "--help" || a == "-h") {
-        std::cout << it->second.usage();
-        return 0;
-      }
+    if (tandem::flags::wants_help(rest)) {
+      std::cout << it->second.usage();
+      return 0;
+    }
     return it->second.run(rest);
   } catch (const tandem::UsageError& e) {
     return fail(e.what(), 2, true);

@@ -7,11 +7,13 @@
 
 namespace tandem {
 
+// Built from TrainArgs (the flag table holds the defaults: --lr_scheduler_type,
+// --learning_rate, --warmup_steps), so it keeps none of its own.
 struct LrSchedule {
-  std::string type = "linear";  // linear, cosine, constant, constant_with_warmup
-  double peak = 5e-5;
-  int warmup_steps = 0;
-  int total_steps = 1;
+  std::string type;  // linear, cosine, constant, constant_with_warmup
+  double peak{};
+  int warmup_steps{};
+  int total_steps = 1;  // a step count, never 0
 
   // Throws UsageError for an unknown type.
   void validate() const;

@@ -21,6 +21,10 @@ std::vector<torch::Tensor> grads_of(const std::vector<torch::Tensor>& params) {
 
 }  // namespace
 
+AdamWSettings adamw_settings(const TrainArgs& args) {
+  return {args.learning_rate, args.adam_beta1, args.adam_beta2, args.adam_epsilon, args.weight_decay};
+}
+
 AdamW::AdamW(const NamedTensors& named_parameters, const AdamWSettings& s, std::optional<AdamWKernel> kernel)
     : settings_(s) {
   const bool cuda = !named_parameters.empty() && named_parameters.front().second.is_cuda();

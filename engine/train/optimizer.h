@@ -9,6 +9,7 @@
 // into communication buckets stay views.
 
 #include "engine/checkpoint/safetensors.h"
+#include "engine/config/train_args.h"
 
 #include <torch/torch.h>
 
@@ -18,9 +19,14 @@
 
 namespace tandem {
 
+// No defaults of its own: adamw_settings() takes them from `tandem train`'s
+// flag table (engine/config/train_flags.cpp), the one place they are written.
 struct AdamWSettings {
-  double lr = 5e-5, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+  double lr, beta1, beta2, eps, weight_decay;
 };
+
+// The settings `tandem train` runs with; adamw_settings(TrainArgs{}) gives the defaults.
+AdamWSettings adamw_settings(const TrainArgs& args);
 
 enum class AdamWKernel {
   Fused,    // at::_fused_adamw_: one kernel for the whole group (CUDA; ATen has a CPU version too)

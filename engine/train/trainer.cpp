@@ -48,8 +48,7 @@ Trainer::Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor
            args.progress_bar == "auto" ? static_cast<bool>(isatty(2)) : parse_bool("progress_bar", args.progress_bar)) {
   const auto named = executor_.named_parameters();
   for (const auto& [name, p] : named) params_.push_back(p);
-  optimizer_ = std::make_unique<AdamW>(
-      named, AdamWSettings{args.learning_rate, args.adam_beta1, args.adam_beta2, args.adam_epsilon, args.weight_decay});
+  optimizer_ = std::make_unique<AdamW>(named, adamw_settings(args));
   if (args.fp16) scaler_ = std::make_unique<LossScaler>(device);
   if (setup_.train) {
     const size_t global_batch = static_cast<size_t>(args.per_device_train_batch_size) * slot.dp_size *

@@ -7,23 +7,9 @@
 namespace tandem {
 namespace fs = std::filesystem;
 
-namespace {
-
-void check_positive(int value, const char* flag) {
-  if (value <= 0) throw UsageError(std::string("--") + flag + " must be positive, got " + std::to_string(value));
-}
-
-}  // namespace
-
 TrainingSetup prepare_training(const TrainArgs& args) {
-  check_positive(args.block_size, "block_size");
-  check_positive(args.per_device_train_batch_size, "per_device_train_batch_size");
-  check_positive(args.per_device_eval_batch_size, "per_device_eval_batch_size");
-  check_positive(args.gradient_accumulation_steps, "gradient_accumulation_steps");
-  if (args.max_steps <= 0 && args.epochs <= 0)
-    throw UsageError("--epochs must be positive when --max_steps is not set");
-  if (args.logging_steps <= 0) throw UsageError("--logging_steps must be positive");
-  if (args.bf16 && args.fp16) throw UsageError("--bf16 True and --fp16 True: choose one mixed precision");
+  // Each value's range was checked when it was parsed; these are the checks between flags.
+  validate_train_args(args);
 
   TrainingSetup setup;
   setup.model = resolve_model_config(args.model_name_or_path);

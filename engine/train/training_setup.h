@@ -22,7 +22,7 @@ struct TrainingSetup {
   std::unique_ptr<Dataset> eval;   // null when there is no test channel or do_eval is False
 };
 
-// Throws UsageError (flags, shapes) or RuntimeFailure (files).
+// Runs validate_train_args() first. Throws UsageError (flags, shapes) or RuntimeFailure (files).
 TrainingSetup prepare_training(const TrainArgs& args);
 
 }  // namespace tandem

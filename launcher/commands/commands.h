@@ -1,8 +1,9 @@
 #pragma once
 // The subcommands of the `tandem` program. Each takes the arguments after its
 // name and returns the process exit code; errors are thrown (see engine/error.h)
-// and turned into one line by main(). Each also has its usage text, which
-// main() prints for `tandem <command> --help`.
+// and turned into one line by main(). Each also has its --help text, generated
+// from its flag table (engine/config/, launcher/cli/), which main() prints for
+// `tandem <command> --help`.
 
 #include <string>
 #include <vector>

@@ -5,6 +5,7 @@
 //   no JOB.json, in a container    -> this host's part of the job (container/)
 
 #include "engine/error.h"
+#include "launcher/cli/launch_args.h"
 #include "launcher/commands/commands.h"
 #include "launcher/config/json_fields.h"
 #include "launcher/container/container_job.h"
@@ -21,7 +22,6 @@
 
 #include <filesystem>
 #include <iostream>
-#include <optional>
 #include <regex>
 #include <thread>
 
@@ -29,76 +29,6 @@ namespace tandem::commands {
 namespace {
 namespace fs = std::filesystem;
 using namespace tandem::launcher;
-
-const char* kUsage =
-    "usage: tandem launch JOB.json [flags]     run a job on this machine (local, local_cpu, local_gpu)\n"
-    "       tandem launch [--sagemaker]        inside a SageMaker training container: this host's part\n"
-    "\n"
-    "JOB.json holds the estimator's arguments: entry_point, instance_type, instance_count, hyperparameters,\n"
-    "distribution, inputs, checkpoint_s3_uri, use_spot_instances, max_run, max_wait, metric_definitions,\n"
-    "environment. Relative paths in it are taken from the job file's folder.\n"
-    "\n"
-    "flags:\n"
-    "  --dry-run                  print the command and the rank table, run nothing (any instance type)\n"
-    "  --format text|json         how --dry-run prints (default: text)\n"
-    "  --local                    run an ml.* job here as instance_type local_cpu\n"
-    "  --instance_count N         override instance_count\n"
-    "  --processes_per_host N     override distribution.mpi.processes_per_host\n"
-    "  --job_dir DIR              where the emulated hosts' /opt/ml folders and output go\n"
-    "                             (default: runs/<job file name> under the current folder)\n"
-    "  --stop_grace_seconds S     SIGTERM-to-SIGKILL window when the job is stopped (default: 120, SageMaker's)\n"
-    "  --sagemaker                container mode, also chosen when <opt_ml>/input/config/resourceconfig.json exists\n"
-    "  --opt_ml DIR               the container's /opt/ml (default: /opt/ml)\n"
-    "\n"
-    "SIGTERM or Ctrl-C stops the job: every rank saves a checkpoint and exits; launching again resumes.\n";
-
-struct LaunchArgs {
-  std::optional<fs::path> job_file;
-  bool dry_run = false, local = false, sagemaker = false;
-  std::string format = "text";
-  std::optional<int> instance_count, processes_per_host;
-  std::optional<fs::path> job_dir;
-  int stop_grace_seconds = kStopGraceSeconds;
-  fs::path opt_ml = "/opt/ml";
-};
-
-int read_count(const std::string& flag, const std::string& value, int min) {
-  static const std::regex digits("[0-9]{1,9}");
-  if (!std::regex_match(value, digits) || std::stoi(value) < min) {
-    throw UsageError(flag + ": expected an integer >= " + std::to_string(min) + ", got \"" + value + "\"");
-  }
-  return std::stoi(value);
-}
-
-LaunchArgs parse_launch_args(const std::vector<std::string>& args) {
-  LaunchArgs parsed;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    const auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size()) throw UsageError(arg + " needs a value (tandem launch --help)");
-      return args[++i];
-    };
-    if (arg == "--dry-run") parsed.dry_run = true;
-    else if (arg == "--local") parsed.local = true;
-    else if (arg == "--sagemaker") parsed.sagemaker = true;
-    else if (arg == "--format") parsed.format = value();
-    else if (arg == "--instance_count") parsed.instance_count = read_count(arg, value(), 1);
-    else if (arg == "--processes_per_host") parsed.processes_per_host = read_count(arg, value(), 1);
-    else if (arg == "--job_dir") parsed.job_dir = value();
-    else if (arg == "--stop_grace_seconds") parsed.stop_grace_seconds = read_count(arg, value(), 0);
-    else if (arg == "--opt_ml") parsed.opt_ml = fs::absolute(value());
-    else if (arg.rfind("-", 0) == 0) throw UsageError("unknown flag " + arg + " for tandem launch (tandem launch --help lists them)");
-    else if (parsed.job_file) throw UsageError("one job file at a time: got " + parsed.job_file->string() + " and " + arg);
-    else parsed.job_file = arg;
-  }
-  if (parsed.format != "text" && parsed.format != "json") {
-    throw UsageError("--format: expected text or json, got \"" + parsed.format + "\"");
-  }
-  if (parsed.job_file && parsed.sagemaker) {
-    throw UsageError("--sagemaker reads the container's files, not a job file: drop " + parsed.job_file->string());
-  }
-  return parsed;
-}
 
 // The job file with the command line's overrides applied before validation,
 // which depends on them (inputs, processes per GPU).
@@ -198,17 +128,14 @@ int launch_in_container(const LaunchArgs& args) {
 
 }  // namespace
 
-std::string launch_usage() { return kUsage; }
+std::string launch_usage() { return launcher::launch_flag_table().help(); }
 
 int launch(const std::vector<std::string>& argv) {
-  const LaunchArgs args = parse_launch_args(argv);
+  const launcher::LaunchArgs args = launcher::parse_launch_args(argv);
+  launcher::validate_launch_args(args);
   if (args.job_file) return launch_job_file(args);
   const bool in_container = args.sagemaker || fs::exists(args.opt_ml / "input" / "config" / "resourceconfig.json");
   if (!in_container) throw UsageError("expected a job file: tandem launch JOB.json (tandem launch --help)");
-  if (args.local || args.instance_count || args.processes_per_host || args.job_dir) {
-    throw UsageError("--local, --instance_count, --processes_per_host and --job_dir apply to a job file, "
-                     "not to a SageMaker container");
-  }
   return launch_in_container(args);
 }
 

@@ -2,9 +2,9 @@
 // rank table with each rank's stage layers, the per-rank schedule grid and
 // the theoretical bubble. `--json True` prints the rank table for scripts.
 
-#include "engine/config/train_args.h"
 #include "engine/error.h"
 #include "engine/model/transformer_model.h"
+#include "launcher/cli/plan_args.h"
 #include "launcher/commands/commands.h"
 #include "launcher/commands/parallel_plan.h"
 #include "launcher/distribution/distribution.h"
@@ -14,76 +14,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <iostream>
-#include <map>
 
 namespace tandem::commands {
-namespace {
 
-struct PlanArgs {
-  std::string distribution, mp_parameters, model = "gpt2-124m";
-  int instance_count = 1, processes_per_host = 0, block_size = 1024, batch = 0;
-  bool json = false;
-};
-
-const char* kPlanHelp =
-    "usage: tandem plan --distribution '<json>'|FILE [--key value]...\n\n"
-    "Prints the rank table, the stage each rank runs, the schedule grid and the\n"
-    "theoretical bubble of a model-parallel job, without running it.\n\n"
-    "  --distribution <json|file>     the estimator's distribution dict (or --mp_parameters k=v,...)\n"
-    "  --mp_parameters <k=v,...>      model-parallel parameters in SageMaker's command-line form\n"
-    "  --instance_count <int>         hosts (default: 1)\n"
-    "  --processes_per_host <int>     processes per host (default: the dict's mpi.processes_per_host, else 1)\n"
-    "  --model_name_or_path <string>  model whose layers are cut into stages (default: gpt2-124m)\n"
-    "  --block_size <int>             tokens per example, for the activation estimate (default: 1024)\n"
-    "  --per_device_train_batch_size <int>  replica batch (default: microbatches)\n"
-    "  --json <True|False>            print the rank table as JSON (default: False)\n";
-
-int positive(const std::string& flag, const std::string& value) {
-  size_t used = 0;
-  int v = 0;
-  try {
-    v = std::stoi(value, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used != value.size() || v <= 0) throw UsageError("--" + flag + ": \"" + value + "\" is not a positive integer");
-  return v;
-}
-
-PlanArgs parse_plan_args(const std::vector<std::string>& argv) {
-  PlanArgs a;
-  const std::map<std::string, std::function<void(const std::string&)>> setters = {
-      {"distribution", [&](const std::string& v) { a.distribution = v; }},
-      {"mp_parameters", [&](const std::string& v) { a.mp_parameters = v; }},
-      {"model_name_or_path", [&](const std::string& v) { a.model = v; }},
-      {"instance_count", [&](const std::string& v) { a.instance_count = positive("instance_count", v); }},
-      {"processes_per_host", [&](const std::string& v) { a.processes_per_host = positive("processes_per_host", v); }},
-      {"block_size", [&](const std::string& v) { a.block_size = positive("block_size", v); }},
-      {"per_device_train_batch_size", [&](const std::string& v) { a.batch = positive("per_device_train_batch_size", v); }},
-      {"json", [&](const std::string& v) { a.json = parse_bool("json", v); }},
-  };
-  for (size_t i = 0; i < argv.size(); i += 2) {
-    if (argv[i].rfind("--", 0) != 0) throw UsageError("unexpected argument \"" + argv[i] + "\" (see tandem plan --help)");
-    const std::string key = argv[i].substr(2);
-    auto it = setters.find(key);
-    if (it == setters.end()) throw UsageError("unknown flag --" + key + " (see tandem plan --help)");
-    if (i + 1 >= argv.size()) throw UsageError("--" + key + " needs a value");
-    it->second(argv[i + 1]);
-  }
-  if (a.distribution.empty() == a.mp_parameters.empty())
-    throw UsageError("tandem plan needs exactly one of --distribution or --mp_parameters");
-  return a;
-}
-
-}  // namespace
-
-std::string plan_usage() { return kPlanHelp; }
+std::string plan_usage() { return launcher::plan_flag_table().help(); }
 
 int plan(const std::vector<std::string>& argv) {
-  const PlanArgs args = parse_plan_args(argv);
+  const launcher::PlanArgs args = launcher::parse_plan_args(argv);
+  launcher::validate_plan_args(args);
   launcher::Distribution dist;
   if (!args.distribution.empty()) {
     dist = launcher::parse_distribution_arg(args.distribution);
@@ -94,12 +36,12 @@ int plan(const std::vector<std::string>& argv) {
   if (dist.strategy != launcher::Distribution::Strategy::ModelParallel)
     throw UsageError("--distribution: tandem plan shows model-parallel jobs (smdistributed.modelparallel); "
                      "a data-parallel job runs every rank the same way");
-  const int pph = args.processes_per_host ? args.processes_per_host : std::max(1, dist.processes_per_host);
+  const int pph = args.processes_per_host.value_or(std::max(1, dist.processes_per_host));
   const int world = args.instance_count * pph;
   const auto& mp = *dist.mp;
   const TransformerModel model = TransformerModel::build(resolve_model_config(args.model), 0);
   const ParallelPlan plan = make_parallel_plan(mp, world, pph, model, args.block_size,
-                                               args.batch ? args.batch : mp.microbatches);
+                                               args.per_device_train_batch_size.value_or(mp.microbatches));
 
   // Each rank's stage layers: chunk c of pipeline rank r is global stage c*p + r.
   auto stage_layers = [&](int pp_rank) {

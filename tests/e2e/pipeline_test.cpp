@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <ostream>
 
 namespace tandem::e2e {
 namespace {
@@ -30,6 +31,8 @@ std::vector<std::string> job(const TempDir& dir, const PipelineCase& c, const st
           "--per_device_train_batch_size", std::to_string(batch), "--learning_rate", "0.003", "--logging_steps", "1",
           "--num_threads", "1", "--save_steps", "0"};
 }
+
+void PrintTo(const PipelineCase& c, std::ostream* os) { *os << c.name; }
 
 class Pipeline : public ::testing::TestWithParam<PipelineCase> {};
 
@@ -84,30 +87,43 @@ TEST(PipelineBf16, TracksOneProcessWithBf16Boundaries) {
   for (const auto& [step, loss] : one) EXPECT_NEAR(pipe.at(step), loss, 0.02 * loss) << "step " << step;
 }
 
-TEST(PipelineErrors, ClearMessagesForImpossibleLayouts) {
+// Layouts refused at start under mpirun, one row each. (The parameters'
+// parsing alone is tested without processes in tests/launcher/model_parallel_test.cpp;
+// these rows check the world-size and model checks and the exit code.)
+struct PipelineErrorCase {
+  const char* name;
+  int np;
+  std::string mp;
+  const char* message;
+};
+
+void PrintTo(const PipelineErrorCase& c, std::ostream* os) { *os << c.name; }
+
+class PipelineErrors : public ::testing::TestWithParam<PipelineErrorCase> {};
+
+TEST_P(PipelineErrors, ClearMessageForAnImpossibleLayout) {
+  const auto& b = GetParam();
   TempDir dir;
   write_lm_channels(dir);
-  PipelineCase base{"", 2, "", 1};
-  struct Bad {
-    int np;
-    std::string mp;
-    const char* message;
-  } cases[] = {
-      {2, "partitions=3", "partitions"},
-      {2, "partitions=2,microbatches=3", "is not divisible by microbatches 3"},
-      {4, "partitions=2", "ddp must be True"},
-      {2, "partitions=2,tensor_parallel_degree=2", "tensor_parallel_degree"},
-      {2, "partitions=2,microbatchez=2", "microbatchez"},
-      {2, "partitions=2,virtual_stages=3,microbatches=4", "exceeds the model's 5 layers"},
-  };
-  for (const auto& b : cases) {
-    auto args = with_flag(job(dir, base, "bad", 8), "--mp_parameters", b.mp);
-    auto r = run_mpi(b.np, args, dir.path());
-    EXPECT_EQ(r.exit_code, 2) << b.mp << ": " << r.err;
-    EXPECT_NE(r.err.find(b.message), std::string::npos) << b.mp << ": " << r.err;
-    EXPECT_FALSE(fs::exists(dir.file("bad/model/model.safetensors")));
-  }
+  const PipelineCase base{"", 2, "", 1};
+  auto args = with_flag(job(dir, base, "bad", 8), "--mp_parameters", b.mp);
+  auto r = run_mpi(b.np, args, dir.path());
+  EXPECT_EQ(r.exit_code, 2) << b.mp << ": " << r.err;
+  EXPECT_NE(r.err.find(b.message), std::string::npos) << b.mp << ": " << r.err;
+  EXPECT_FALSE(fs::exists(dir.file("bad/model/model.safetensors")));
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Layouts, PipelineErrors,
+    ::testing::Values(PipelineErrorCase{"PartitionsDoNotDivideTheWorld", 2, "partitions=3", "partitions"},
+                      PipelineErrorCase{"BatchNotDivisibleByMicrobatches", 2, "partitions=2,microbatches=3",
+                                        "is not divisible by microbatches 3"},
+                      PipelineErrorCase{"ReplicasWithoutDdp", 4, "partitions=2", "ddp must be True"},
+                      PipelineErrorCase{"TensorParallel", 2, "partitions=2,tensor_parallel_degree=2", "tensor_parallel_degree"},
+                      PipelineErrorCase{"MisspeltParameter", 2, "partitions=2,microbatchez=2", "microbatchez"},
+                      PipelineErrorCase{"MoreStagesThanLayers", 2, "partitions=2,virtual_stages=3,microbatches=4",
+                                        "exceeds the model's 5 layers"}),
+    [](const ::testing::TestParamInfo<PipelineErrorCase>& info) { return std::string(info.param.name); });
 
 TEST(PipelineVocabPadding, HeadCopyOfAPaddedVocabularyEqualsOneProcessAndIsSavedUnpadded) {
   // Vocabulary 300 (320 rows in memory): the last stage's own copy of wte is

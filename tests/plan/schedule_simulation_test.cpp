@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,14 @@ std::string name_of(const ScheduleSpec& spec) {
   return spec.kind + " p=" + std::to_string(spec.stages_p) + " m=" + std::to_string(spec.microbatches_m) +
          " v=" + std::to_string(spec.virtual_stages_v);
 }
+
+}  // namespace
+
+// GetParam() as text in test listings, not the spec's bytes. Found by ADL, so
+// in ScheduleSpec's own namespace; static, so no other test file sees it.
+static void PrintTo(const ScheduleSpec& spec, std::ostream* os) { *os << name_of(spec); }
+
+namespace {
 
 class EverySchedule : public testing::TestWithParam<ScheduleSpec> {};
 

@@ -1,0 +1,102 @@
+// The benchmarks' flag tables: the only place their defaults are written.
+#include "benchmarks/bench_args.h"
+
+namespace tandem::bench {
+namespace {
+
+// Each benchmark's defaults for the shared shape flags.
+struct ShapeDefaults {
+  const char *layers, *d, *heads, *T, *steps, *warmup;
+};
+
+template <class Args>
+void add_shape_flags(flags::FlagTable<Args>& t, const ShapeDefaults& defaults) {
+  t.integer("layers", &Args::layers).default_to(defaults.layers).at_least(1).help("transformer blocks");
+  t.integer("d", &Args::d).default_to(defaults.d).at_least(1).help("model width (d_ff = 4d)");
+  t.integer("heads", &Args::heads).default_to(defaults.heads).at_least(1).help("attention heads (dividing d)");
+  t.integer("T", &Args::T).default_to(defaults.T).at_least(1).help("tokens per example");
+  t.integer("steps", &Args::steps).default_to(defaults.steps).at_least(1).help("timed steps (the median is reported)");
+  t.integer("warmup", &Args::warmup).default_to(defaults.warmup).at_least(0).help("untimed steps before them");
+  t.integer("threads", &Args::threads).default_to("1").at_least(1).help("intra-op CPU threads per process");
+}
+
+flags::FlagTable<ThroughputArgs> make_throughput_table() {
+  flags::CommandInfo info("throughput_bench", "[--key value]...", "single-process training throughput (one JSON line)");
+  info.description =
+      "The GPT forward, backward and AdamW step on random bytes, timed per step;\n"
+      "benchmarks/compare_single_process.sh runs it beside the PyTorch peer.";
+  flags::FlagTable<ThroughputArgs> t(info);
+  add_shape_flags(t, {"4", "256", "4", "256", "20", "3"});
+  t.integer("batch", &ThroughputArgs::batch).default_to("8").at_least(1).help("examples per step");
+  return t;
+}
+
+flags::FlagTable<DpScalingArgs> make_dp_scaling_table() {
+  flags::CommandInfo info("dp_scaling_bench", "[--key value]...  (under mpirun -np N)",
+                          "data-parallel training throughput and allreduce overlap (one JSON line)");
+  info.description =
+      "ReplicaExecutor + GradientReducer + AdamW, one replica per process;\n"
+      "benchmarks/compare_data_parallel.sh runs it beside PyTorch DDP.";
+  flags::FlagTable<DpScalingArgs> t(info);
+  add_shape_flags(t, {"4", "256", "4", "256", "15", "3"});
+  t.integer("batch", &DpScalingArgs::batch).default_to("8").at_least(1).help("examples per rank per step");
+  t.integer("first_bucket_kb", &DpScalingArgs::first_bucket_kb).default_to("1024").at_least(1)
+      .help("size of the first gradient bucket (KiB)");
+  t.integer("bucket_cap_kb", &DpScalingArgs::bucket_cap_kb).default_to("25600").at_least(1)
+      .help("gradient bucket cap (KiB)");
+  return t;
+}
+
+flags::FlagTable<PipelineArgs> make_pipeline_table() {
+  flags::CommandInfo info("pipeline_bench", "[--key value]...  (under mpirun -np P, P >= 2)",
+                          "pipeline bubble and activation stash of every schedule");
+  info.description = "One pipeline of P uniform stages; --layers must be a multiple of 2P.";
+  flags::FlagTable<PipelineArgs> t(info);
+  add_shape_flags(t, {"8", "256", "4", "128", "3", "1"});
+  t.integer("microbatch", &PipelineArgs::microbatch).default_to("2").at_least(1).help("examples per microbatch");
+  t.text("trace_dir", &PipelineArgs::trace_dir).metavar("dir").default_note("results/ beside the binary")
+      .help("where the Chrome traces go");
+  return t;
+}
+
+flags::FlagTable<AllreduceArgs> make_allreduce_table() {
+  flags::CommandInfo info("allreduce_bench", "[--key value]...  (under mpirun -np N)",
+                          "allreduce bandwidth in nccl-tests' form");
+  info.description = "For each size, tandem's communicator beside a plain MPI_Allreduce.";
+  flags::FlagTable<AllreduceArgs> t(info);
+  using A = AllreduceArgs;
+  t.bytes("min_bytes", &A::min_bytes).default_to("8").at_least(4).help("first size (one float32 is 4 bytes)");
+  t.bytes("max_bytes", &A::max_bytes).default_to("64M").at_least(4).help("last size");
+  t.integer("step_factor", &A::step_factor).default_to("2").at_least(2).at_most(1000000).help("size multiplier");
+  t.integer("iters", &A::iters).default_to("20").at_least(1).at_most(1000000).help("timed iterations per size");
+  t.integer("warmup", &A::warmup).default_to("5").at_least(0).at_most(1000000).help("untimed iterations first");
+  t.text("json", &A::json_path).metavar("file").default_note("none").help("also write the rows as JSON here");
+  return t;
+}
+
+}  // namespace
+
+const flags::FlagTable<ThroughputArgs>& throughput_flag_table() {
+  static const auto table = make_throughput_table();
+  return table;
+}
+const flags::FlagTable<DpScalingArgs>& dp_scaling_flag_table() {
+  static const auto table = make_dp_scaling_table();
+  return table;
+}
+const flags::FlagTable<PipelineArgs>& pipeline_flag_table() {
+  static const auto table = make_pipeline_table();
+  return table;
+}
+const flags::FlagTable<AllreduceArgs>& allreduce_flag_table() {
+  static const auto table = make_allreduce_table();
+  return table;
+}
+
+void validate_allreduce_args(const AllreduceArgs& args) {
+  if (args.max_bytes < args.min_bytes)
+    throw UsageError("--max_bytes " + std::to_string(args.max_bytes) + " is below --min_bytes " +
+                     std::to_string(args.min_bytes));
+}
+
+}  // namespace tandem::bench
