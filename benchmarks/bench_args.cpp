@@ -74,7 +74,28 @@ flags::FlagTable<AllreduceArgs> make_allreduce_table() {
   return t;
 }
 
+flags::FlagTable<LmHeadArgs> make_lm_head_table() {
+  flags::CommandInfo info("lm_head_bench", "[--key value]...", "peak memory and step time of the LM head loss");
+  info.description = "The chunked LM head + cross-entropy (kernels/) or its full-logits twin, forward and backward.";
+  flags::FlagTable<LmHeadArgs> t(info);
+  using A = LmHeadArgs;
+  t.choice("impl", {"chunked", "full"}, &A::impl).default_to("chunked").help("which implementation to measure");
+  t.integer("batch", &A::batch).default_to("4").at_least(1).help("examples");
+  t.integer("T", &A::T).default_to("256").at_least(1).help("tokens per example");
+  t.integer("d", &A::d).default_to("768").at_least(1).help("model width");
+  t.integer("vocab", &A::vocab).default_to("50257").at_least(1).help("vocabulary (padded to a multiple of 64)");
+  t.integer("chunk_rows", &A::chunk_rows).default_to("512").at_least(1).help("rows of logits per chunk");
+  t.integer("steps", &A::steps).default_to("3").at_least(1).help("timed steps");
+  t.integer("threads", &A::threads).default_to("1").at_least(1).help("intra-op CPU threads");
+  return t;
+}
+
 }  // namespace
+
+const flags::FlagTable<LmHeadArgs>& lm_head_flag_table() {
+  static const auto table = make_lm_head_table();
+  return table;
+}
 
 const flags::FlagTable<ThroughputArgs>& throughput_flag_table() {
   static const auto table = make_throughput_table();

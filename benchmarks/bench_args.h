@@ -35,6 +35,10 @@ struct PipelineArgs : ShapeArgs {
   std::string trace_dir;  // empty: results/ beside the binary
 };
 
+struct LmHeadArgs {
+  std::string impl;  // chunked or full
+  int batch{}, T{}, d{}, vocab{}, chunk_rows{}, steps{}, threads{};
+};
 struct AllreduceArgs {
   std::size_t min_bytes{}, max_bytes{}, step_factor{};
   int iters{}, warmup{};
@@ -45,6 +49,7 @@ const flags::FlagTable<ThroughputArgs>& throughput_flag_table();
 const flags::FlagTable<DpScalingArgs>& dp_scaling_flag_table();
 const flags::FlagTable<PipelineArgs>& pipeline_flag_table();
 const flags::FlagTable<AllreduceArgs>& allreduce_flag_table();
+const flags::FlagTable<LmHeadArgs>& lm_head_flag_table();
 
 // --max_bytes below --min_bytes. Throws UsageError.
 void validate_allreduce_args(const AllreduceArgs& args);

@@ -5,7 +5,7 @@
 // inputs and their gradient buffers (Linux VmHWM, reset through clear_refs
 // before each step). Defaults: GPT-2's head at B=4, T=256 (N=1024 rows).
 
-#include "benchmarks/bench_common.h"
+#include "benchmarks/bench_args.h"
 #include "engine/model/model_config.h"
 #include "kernels/lm_head_cross_entropy.h"
 
@@ -32,17 +32,12 @@ bool reset_peak() { return static_cast<bool>(std::ofstream("/proc/self/clear_ref
 }  // namespace
 
 int main(int argc, char** argv) {
-  using tandem::bench::flag;
-  const std::string impl = tandem::bench::text_flag(argc, argv, "impl", "chunked");
-  const int64_t rows = flag(argc, argv, "batch", 4) * flag(argc, argv, "T", 256);
-  const int64_t d = flag(argc, argv, "d", 768), vocab = flag(argc, argv, "vocab", 50257);
-  const int64_t chunk_rows = flag(argc, argv, "chunk_rows", 512);
-  const int steps = flag(argc, argv, "steps", 3);
-  torch::set_num_threads(flag(argc, argv, "threads", 1));
-  if (impl != "chunked" && impl != "full") {
-    std::fprintf(stderr, "lm_head_bench: --impl must be chunked or full, got %s\n", impl.c_str());
-    return 2;
-  }
+  const auto args = tandem::bench::parse_or_exit(tandem::bench::lm_head_flag_table(), argc, argv);
+  const std::string impl = args.impl;
+  const int64_t rows = static_cast<int64_t>(args.batch) * args.T;
+  const int64_t d = args.d, vocab = args.vocab, chunk_rows = args.chunk_rows;
+  const int steps = args.steps;
+  torch::set_num_threads(args.threads);
   const int64_t padded = (vocab + tandem::kVocabPadding - 1) / tandem::kVocabPadding * tandem::kVocabPadding;
 
   torch::manual_seed(0);
