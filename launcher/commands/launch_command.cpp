@@ -48,6 +48,11 @@ const char* kUsage =
     "                             (default: runs/<job file name> under the current folder)\n"
     "  --stop_grace_seconds S     SIGTERM-to-SIGKILL window when the job is stopped (default: 120, SageMaker's)\n"
     "  --sagemaker                container mode, also chosen when <opt_ml>/input/config/resourceconfig.json exists\n"
+    "  --host_wait_seconds S      container mode: how long the master waits for the workers' sshd, and a worker\n"
+    "                             for the master's, before failing with the names of the silent hosts\n"
+    "                             (default: 3600, the toolkit's)\n"
+    "  --host_timeout_seconds S   container mode, during the job: a host whose sshd has not answered for S seconds\n"
+    "                             is lost (down, cut off or frozen), and the job ends naming it (default: 30)\n"
     "  --opt_ml DIR               the container's /opt/ml (default: /opt/ml)\n"
     "\n"
     "SIGTERM or Ctrl-C stops the job: every rank saves a checkpoint and exits; launching again resumes.\n";
@@ -59,6 +64,7 @@ struct LaunchArgs {
   std::optional<int> instance_count, processes_per_host;
   std::optional<fs::path> job_dir;
   int stop_grace_seconds = kStopGraceSeconds;
+  std::optional<int> host_wait_seconds, host_timeout_seconds;
   fs::path opt_ml = "/opt/ml";
 };
 
@@ -86,6 +92,8 @@ LaunchArgs parse_launch_args(const std::vector<std::string>& args) {
     else if (arg == "--processes_per_host") parsed.processes_per_host = read_count(arg, value(), 1);
     else if (arg == "--job_dir") parsed.job_dir = value();
     else if (arg == "--stop_grace_seconds") parsed.stop_grace_seconds = read_count(arg, value(), 0);
+    else if (arg == "--host_wait_seconds") parsed.host_wait_seconds = read_count(arg, value(), 1);
+    else if (arg == "--host_timeout_seconds") parsed.host_timeout_seconds = read_count(arg, value(), 1);
     else if (arg == "--opt_ml") parsed.opt_ml = fs::absolute(value());
     else if (arg.rfind("-", 0) == 0) throw UsageError("unknown flag " + arg + " for tandem launch (tandem launch --help lists them)");
     else if (parsed.job_file) throw UsageError("one job file at a time: got " + parsed.job_file->string() + " and " + arg);
@@ -96,6 +104,9 @@ LaunchArgs parse_launch_args(const std::vector<std::string>& args) {
   }
   if (parsed.job_file && parsed.sagemaker) {
     throw UsageError("--sagemaker reads the container's files, not a job file: drop " + parsed.job_file->string());
+  }
+  if (parsed.job_file && (parsed.host_wait_seconds || parsed.host_timeout_seconds)) {
+    throw UsageError("--host_wait_seconds and --host_timeout_seconds apply inside a SageMaker container, not to a job file");
   }
   return parsed;
 }
@@ -193,6 +204,8 @@ int launch_in_container(const LaunchArgs& args) {
   ContainerRun run;
   run.tandem_binary = this_binary();
   run.stop_grace_seconds = args.stop_grace_seconds;
+  if (args.host_wait_seconds) run.host_wait = std::chrono::seconds(*args.host_wait_seconds);
+  if (args.host_timeout_seconds) run.host_watch.limit = std::chrono::seconds(*args.host_timeout_seconds);
   return run_container_job(job, machine, run);
 }
 
