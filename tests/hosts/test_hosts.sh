@@ -84,11 +84,12 @@ cmd_can() {
     echo "namespaces are not permitted here: ${why:-unshare failed}"
     return 1
   fi
-  if ! why=$(ip link add "${VETH_PREFIX}probe" type veth peer name "${VETH_PREFIX}probe1" 2>&1); then
+  # Named by this process, so two checks at once do not collide.
+  if ! why=$(ip link add "${VETH_PREFIX}p$$" type veth peer name "${VETH_PREFIX}q$$" 2>&1); then
     echo "veth links are not permitted here: $why"
     return 1
   fi
-  ip link del "${VETH_PREFIX}probe"
+  ip link del "${VETH_PREFIX}p$$"
 }
 
 # Everything an earlier run made, whether or not it ended cleanly.
@@ -112,6 +113,10 @@ cmd_down() {
     rm -f "$entry"
   done
   ip link del "$BRIDGE" 2>/dev/null || true
+  local link
+  for link in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^$VETH_PREFIX" || true); do
+    ip link del "$link" 2>/dev/null || true
+  done
   if [ -e "$state/.$MARKER" ]; then rm -rf "$state"; fi
   rm -rf "$REGISTRY"
   rmdir /etc/netns 2>/dev/null || true
@@ -202,6 +207,8 @@ cmd_up() {
   local wanted=$state
   cmd_down
   state=$wanted
+  # A failure half-way removes what was made so far.
+  trap 'status=$?; [ "$status" -eq 0 ] || cmd_down; exit "$status"' EXIT
   check_subnet_unused
   mkdir -p "$state" "$REGISTRY"
   touch "$state/.$MARKER"
@@ -246,6 +253,7 @@ cmd_up() {
     done
     [ -e "$state/algo-$i/ready" ] || die "algo-$i did not start: $(cat "$state/algo-$i.log" 2>/dev/null)"
   done
+  trap - EXIT
 }
 
 cmd_run() {
