@@ -8,7 +8,9 @@
 
 #include "engine/error.h"
 #include "launcher/container/host_watch.h"
+#include "launcher/container/lost_hosts.h"
 #include "launcher/container/tcp_wait.h"
+#include "launcher/container/worker_reports.h"
 #include "launcher/container/worker_wait.h"
 #include "launcher/shell/shlex.h"
 #include "launcher/supervisor/child_process.h"
@@ -20,7 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kSshPort = 22;
 constexpr int kDoneMarkerAttempts = 5;  // the toolkit's retries, 1 s apart
 // An unreachable worker must not hold the master: each ssh gets this long to connect.
 constexpr const char* kSshConnectTimeout = "ConnectTimeout=10";
@@ -63,53 +64,6 @@ void touch_done_markers(const std::vector<std::string>& workers, const Container
   }
 }
 
-// The workers whose sshd no longer answers: after a failed job, the instances
-// that died, were cut off or froze, the likely cause.
-std::vector<std::string> silent_workers(const ContainerJob& job) {
-  std::vector<std::string> silent;
-  for (const auto& worker : job.workers())
-    if (!answers_ssh(worker, kSshPort, kAliveProbe)) silent.push_back(worker);
-  return silent;
-}
-
-// "algo-2 (ranks 2, 3)": what a user needs to find a host's ranks in the log.
-std::string hosts_and_ranks(const ContainerJob& job, const std::vector<std::string>& hosts) {
-  std::string text;
-  for (const auto& host : hosts) {
-    const auto index = std::find(job.resource.hosts.begin(), job.resource.hosts.end(), host) - job.resource.hosts.begin();
-    std::vector<int> ranks;
-    for (const auto& r : job.layout.ranks)
-      if (r.host_index == index) ranks.push_back(r.rank);
-    std::string list;
-    for (int rank : ranks) list += (list.empty() ? "" : ", ") + std::to_string(rank);
-    text += (text.empty() ? "" : ", ") + host + (ranks.empty() ? "" : (ranks.size() > 1 ? " (ranks " : " (rank ") + list + ")");
-  }
-  return text;
-}
-
-std::string answers_verb(const std::vector<std::string>& hosts) { return hosts.size() > 1 ? "answer" : "answers"; }
-
-std::string first_line(const fs::path& file) {
-  std::ifstream in(file);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-// The job's failure message: a rank's own report, with a vanished host put in
-// front of it (the ranks that saw it go only saw a peer fail or time out).
-std::string master_failure(const ContainerJob& job, const JobOutcome& outcome, const std::vector<std::string>& silent,
-                           const fs::path& failure_file) {
-  if (!outcome.ended_by.empty()) {
-    const std::string reported = first_line(failure_file);
-    return outcome.ended_by + ": the job was ended" + (reported.empty() ? "" : "; a rank had reported: " + reported);
-  }
-  const std::string message = describe_job_failure(outcome, {failure_file}, 0);
-  if (silent.empty()) return message;
-  return hosts_and_ranks(job, silent) + " no longer " + answers_verb(silent) +
-         " on port 22 (instance down, cut off or frozen): " + message;
-}
-
 int run_master(const ContainerJob& job, const ContainerMachine& machine, const ContainerRun& run) {
   ensure_entry_point(job, run.tandem_binary);
   const bool multi_host = job.resource.hosts.size() > 1 && job.runner != Runner::Process;
@@ -127,10 +81,7 @@ int run_master(const ContainerJob& job, const ContainerMachine& machine, const C
     watch.emplace(job.workers(), kSshPort, run.host_watch);
     options.must_end = [&]() -> std::string {
       const auto lost = watch->lost();
-      if (lost.empty()) return "";
-      return hosts_and_ranks(job, lost) + " stopped answering on port 22 for " +
-             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(run.host_watch.limit).count()) +
-             " s (instance down, cut off or frozen)";
+      return lost.empty() ? "" : lost_workers_reason(job, lost, run.host_watch.limit);
     };
   }
   ChildSpec command(master_command(job, machine));
@@ -139,21 +90,25 @@ int run_master(const ContainerJob& job, const ContainerMachine& machine, const C
   const JobOutcome outcome = supervise_job(command, options, [](const std::string&) {});
   watch.reset();
   const bool completed = outcome.stop == StopReason::None && outcome.exit_code == 0 && outcome.ended_by.empty();
-  const std::vector<std::string> silent = multi_host && !completed ? silent_workers(job) : std::vector<std::string>{};
+  const std::vector<std::string> silent =
+      multi_host && !completed ? silent_workers(job, kAliveProbe) : std::vector<std::string>{};
+  const fs::path output = job.root / "output";
+  std::vector<std::string> reports;  // what failing ranks on workers wrote
   if (multi_host) {
     std::vector<std::string> reachable;
     for (const auto& worker : job.workers())
       if (std::find(silent.begin(), silent.end(), worker) == silent.end()) reachable.push_back(worker);
+    // Before the markers release the workers, whose instances may then go.
+    if (!completed && outcome.stop != StopReason::Signal) reports = read_worker_reports(reachable, output / "failure");
     touch_done_markers(reachable, job, run.done_dir);
   }
 
-  const fs::path output = job.root / "output";
   if (completed) {
     std::ofstream(output / "success");
     return 0;
   }
   if (outcome.stop == StopReason::Signal && outcome.ended_by.empty()) return 128 + outcome.stop_signal;
-  const std::string message = master_failure(job, outcome, silent, output / "failure");
+  const std::string message = master_failure(job, outcome, silent, output / "failure", reports);
   // A rank's report alone stays as it is, as the toolkit keeps it.
   write_failure_file(output / "failure", message, /*keep_existing=*/silent.empty() && outcome.ended_by.empty());
   throw RuntimeFailure(message);
@@ -179,10 +134,7 @@ int run_worker(const ContainerJob& job, const ContainerRun& run) {
   wait.done_dir = run.done_dir;
   wait.poll = run.host_poll;
   wait.master_lost = [&]() -> std::string {
-    if (watch.lost().empty()) return "";
-    return "the master " + job.master() + " stopped answering on port 22 for " +
-           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(run.host_watch.limit).count()) +
-           " s (instance down, cut off or frozen)";
+    return watch.lost().empty() ? "" : lost_master_reason(job, run.host_watch.limit);
   };
   std::string lost;
   switch (wait_as_worker(wait, &lost)) {
