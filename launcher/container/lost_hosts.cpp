@@ -62,8 +62,12 @@ std::string master_failure(const ContainerJob& job, const JobOutcome& outcome, c
   if (!outcome.ended_by.empty()) {
     return outcome.ended_by + ": the job was ended" + (reported.empty() ? "" : "; a rank had reported: " + reported);
   }
-  const std::string message = reported.empty() ? describe_job_failure(outcome, {}, 0) : reported;
-  if (silent.empty()) return message;
+  if (silent.empty()) return reported.empty() ? describe_job_failure(outcome, {}, 0) : reported;
+  // mpirun's last words about a vanished host ("therefore will terminate the
+  // job.") add nothing to its name.
+  JobOutcome quiet = outcome;
+  quiet.stderr_tail.clear();
+  const std::string message = reported.empty() ? describe_job_failure(quiet, {}, 0) : reported;
   return hosts_and_ranks(job, silent) + (silent.size() > 1 ? " no longer answer" : " no longer answers") +
          " on port " + std::to_string(kSshPort) + " (instance down, cut off or frozen): " + message;
 }

@@ -85,7 +85,13 @@ void worker_host_dies(bool cut_link) {
               cut_link ? "link down" : "killed", detect, r.failure.c_str());
   EXPECT_LT(detect, cut_link ? 20.0 : 10.0) << r.master().err;
   EXPECT_EQ(r.master().exit_code, 1) << r.master().err;
-  EXPECT_NE(r.failure.find("algo-2 (ranks 2, 3)"), std::string::npos) << r.failure;
+  EXPECT_EQ(r.failure.rfind(cut_link ? "algo-2 (ranks 2, 3) stopped answering on port 22 for 10 s (instance down, "
+                                      "cut off or frozen): the job was ended"
+                                    : "algo-2 (ranks 2, 3) no longer answers on port 22 (instance down, cut off or "
+                                      "frozen): training exited with status ",
+                            0),
+            0u)
+      << r.failure;
   EXPECT_NE(r.master().err.find("tandem: error: " + r.failure.substr(0, 40)), std::string::npos) << r.master().err;
   EXPECT_FALSE(r.success_marker);
   expect_nothing_left(r);

@@ -60,6 +60,12 @@ TEST(LostHosts, TheLostHostComesBeforeTheRanksReport) {
   EXPECT_EQ(master_failure(job, failed, {}, dir.path() / "none"),
             "training exited with status 1: [algo-1:00019] 1 more process has sent help message help-mpi-btl-tcp.txt / "
             "peer hung up");
+  // A vanished host says more than mpirun's teardown.
+  failed.exit_code = 205;
+  failed.stderr_tail = {"therefore will terminate the job."};
+  EXPECT_EQ(master_failure(job, failed, {"algo-2"}, dir.path() / "none"),
+            "algo-2 (ranks 2, 3) no longer answers on port 22 (instance down, cut off or frozen): training exited with "
+            "status 205");
 }
 
 }  // namespace
