@@ -76,7 +76,9 @@ int fail(const std::string& message, int code, bool same_on_every_rank) {
   if (!comm::initialized() && same_on_every_rank && launched_rank && std::string(launched_rank) != "0") return code;
   const bool many = comm::initialized() && comm::process_info().world_size > 1;
   if (many && !same_on_every_rank) {
-    write_failure_file(comm::process_label() + ": " + message);
+    // Errors from the communication layer already start with the label.
+    const std::string label = comm::process_label();
+    write_failure_file(message.rfind(label + ": ", 0) == 0 ? message : label + ": " + message);
     comm::abort_job(message);
   }
   if (!many || comm::process_info().world_rank == 0) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tandem needs. Idempotent: what is present is left alone, so a
 # second run costs one dpkg query and one `import torch`.
-#   - Debian's archive: Open MPI, nlohmann-json, GoogleTest, the fortunes corpus, the toolchain.
+#   - Debian's archive: Open MPI, nlohmann-json, GoogleTest, the fortunes corpus, the toolchain,
+#     openssh-server and iproute2 (the tests' emulated hosts).
 #   - libtorch: PyPI's torch==2.11.0 (the CUDA 13 build that GPU machines and
 #     SageMaker's PyTorch containers run) in the project's virtualenv .venv/,
 #     only when no Python with torch >= 2.4 is given (scripts/torch_python.sh).
@@ -14,6 +15,7 @@ packages=(
   nlohmann-json3-dev
   googletest libgtest-dev
   fortunes              # the default training corpus (/usr/share/games/fortunes)
+  openssh-server iproute2  # emulated SageMaker hosts in the tests (tests/hosts/test_hosts.sh)
   cmake g++ make
   python3-venv          # for .venv when the machine has no torch
 )
@@ -29,7 +31,17 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get update -qq
+  # openssh-server is for the tests' own sshd in each emulated host: keep the
+  # package from starting one on this machine (policy-rc.d 101 = "do not
+  # start"), unless the machine already has a policy of its own.
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee "$policy" >/dev/null
+    $sudo_cmd chmod 755 "$policy"
+  fi
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$policy" ]; then $sudo_cmd rm -f "$policy"; fi
 fi
 
 if ! python=$(bash "$root/scripts/torch_python.sh"); then

@@ -35,6 +35,12 @@ flags::FlagTable<LaunchArgs> make_table() {
       .help("SIGTERM-to-SIGKILL window when the job is stopped (SageMaker's)");
   t.switch_flag("sagemaker", &A::sagemaker)
       .help("container mode, also chosen when <opt_ml>/input/config/resourceconfig.json exists");
+  t.integer("host_wait_seconds", &A::host_wait_seconds).at_least(1).default_note("3600, the toolkit's")
+      .help("container mode: how long the master waits for the workers' sshd, and a worker for the master's, "
+            "before failing with the names of the silent hosts");
+  t.integer("host_timeout_seconds", &A::host_timeout_seconds).at_least(1).default_note("30")
+      .help("container mode, during the job: a host whose sshd has not answered for S seconds is lost "
+            "(down, cut off or frozen), and the job ends naming it");
   t.text("opt_ml", [](A& a, const std::string& v) { a.opt_ml = std::filesystem::absolute(v); }).metavar("dir")
       .default_to("/opt/ml").help("the container's /opt/ml");
   return t;
@@ -52,6 +58,8 @@ LaunchArgs parse_launch_args(const std::vector<std::string>& argv) { return laun
 void validate_launch_args(const LaunchArgs& args) {
   if (args.job_file && args.sagemaker)
     throw UsageError("--sagemaker reads the container's files, not a job file: drop " + args.job_file->string());
+  if (args.job_file && (args.host_wait_seconds || args.host_timeout_seconds))
+    throw UsageError("--host_wait_seconds and --host_timeout_seconds apply inside a SageMaker container, not to a job file");
   if (args.job_file) return;
   // Without a job file there is nothing for these to override.
   std::vector<std::string> given;

@@ -19,6 +19,8 @@ struct LaunchArgs {
   std::optional<int> instance_count, processes_per_host;  // unset: the job file's
   std::optional<std::filesystem::path> job_dir;          // unset: runs/<job file name>
   int stop_grace_seconds{};
+  // Container mode only; unset: the defaults in container_run.h.
+  std::optional<int> host_wait_seconds, host_timeout_seconds;
   std::filesystem::path opt_ml;  // absolute
 };
 

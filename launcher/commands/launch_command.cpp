@@ -123,6 +123,8 @@ int launch_in_container(const LaunchArgs& args) {
   ContainerRun run;
   run.tandem_binary = this_binary();
   run.stop_grace_seconds = args.stop_grace_seconds;
+  if (args.host_wait_seconds) run.host_wait = std::chrono::seconds(*args.host_wait_seconds);
+  if (args.host_timeout_seconds) run.host_watch.limit = std::chrono::seconds(*args.host_timeout_seconds);
   return run_container_job(job, machine, run);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Inside a SageMaker training container: what this host knows from
 // /opt/ml/input/config and what the training toolkit would do with it
-// (sagemaker-contract.md §3.1, §3.5-§3.7). Pure: the same description feeds
+// (docs/sagemaker-contract.md §3.1, §3.5-§3.7). Pure: the same description feeds
 // `--dry-run` and the real run.
 //
 // The runner follows the PyTorch toolkit's order: sagemaker_mpi_enabled -> the

@@ -1,11 +1,16 @@
 #include "launcher/container/container_run.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "engine/error.h"
+#include "launcher/container/host_watch.h"
+#include "launcher/container/lost_hosts.h"
 #include "launcher/container/tcp_wait.h"
+#include "launcher/container/worker_reports.h"
 #include "launcher/container/worker_wait.h"
 #include "launcher/shell/shlex.h"
 #include "launcher/supervisor/child_process.h"
@@ -17,8 +22,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kSshPort = 22;
 constexpr int kDoneMarkerAttempts = 5;  // the toolkit's retries, 1 s apart
+// An unreachable worker must not hold the master: each ssh gets this long to connect.
+constexpr const char* kSshConnectTimeout = "ConnectTimeout=10";
+// After a failed job, how long a worker's sshd has to answer before its host
+// counts as gone.
+constexpr auto kAliveProbe = std::chrono::seconds(2);
 
 // The toolkit runs ./<entry point> from the code folder. A tandem image need
 // not ship its own binary there: `tandem ...` then runs this one.
@@ -43,13 +52,13 @@ void start_sshd(const std::string& sshd) {
   ChildProcess::start(ChildSpec({sshd, "-D"}));  // runs for the container's lifetime
 }
 
-void touch_done_markers(const ContainerJob& job, const fs::path& done_dir) {
+void touch_done_markers(const std::vector<std::string>& workers, const ContainerJob& job, const fs::path& done_dir) {
   const std::string marker = done_marker(done_dir, job.master()).string();
-  for (const auto& worker : job.workers()) {
+  for (const auto& worker : workers) {
     bool touched = false;
     for (int attempt = 0; attempt < kDoneMarkerAttempts && !touched; ++attempt) {
       if (attempt > 0) std::this_thread::sleep_for(std::chrono::seconds(1));
-      touched = run_to_completion(ChildSpec({"ssh", worker, "touch", marker})) == 0;
+      touched = run_to_completion(ChildSpec({"ssh", "-o", kSshConnectTimeout, worker, "touch", marker})) == 0;
     }
     if (!touched) std::cerr << "tandem: could not mark " << worker << " done over ssh; it gives up waiting on its own\n";
   }
@@ -61,32 +70,55 @@ int run_master(const ContainerJob& job, const ContainerMachine& machine, const C
   if (multi_host) {
     catch_stop_signals();
     start_sshd(run.sshd);
-    wait_until_accepting(job.workers(), kSshPort, run.host_wait, std::chrono::seconds(1), "the workers' sshd");
+    wait_until_accepting(job.workers(), kSshPort, run.host_wait, run.host_poll, "the workers' sshd");
   }
   SupervisorOptions options;
   options.processes_per_host = job.processes_per_host;
   options.stop_grace_seconds = run.stop_grace_seconds;
   options.stop_targets = job.runner == Runner::Process ? StopTargets::Leaves : StopTargets::Ranks;
+  std::optional<HostWatch> watch;
+  if (multi_host) {
+    watch.emplace(job.workers(), kSshPort, run.host_watch);
+    options.must_end = [&]() -> std::string {
+      const auto lost = watch->lost();
+      return lost.empty() ? "" : lost_workers_reason(job, lost, run.host_watch.limit);
+    };
+  }
   ChildSpec command(master_command(job, machine));
   command.env = job.environment;
   command.cwd = job.root / "code";
   const JobOutcome outcome = supervise_job(command, options, [](const std::string&) {});
-  if (multi_host) touch_done_markers(job, run.done_dir);
-
+  watch.reset();
+  const bool completed = outcome.stop == StopReason::None && outcome.exit_code == 0 && outcome.ended_by.empty();
+  const std::vector<std::string> silent =
+      multi_host && !completed ? silent_workers(job, kAliveProbe) : std::vector<std::string>{};
   const fs::path output = job.root / "output";
-  if (outcome.stop == StopReason::None && outcome.exit_code == 0) {
+  std::vector<std::string> reports;  // what failing ranks on workers wrote
+  if (multi_host) {
+    std::vector<std::string> reachable;
+    for (const auto& worker : job.workers())
+      if (std::find(silent.begin(), silent.end(), worker) == silent.end()) reachable.push_back(worker);
+    // Before the markers release the workers, whose instances may then go.
+    if (!completed && outcome.stop != StopReason::Signal) reports = read_worker_reports(reachable, output / "failure");
+    touch_done_markers(reachable, job, run.done_dir);
+  }
+
+  if (completed) {
     std::ofstream(output / "success");
     return 0;
   }
-  if (outcome.stop == StopReason::Signal) return 128 + outcome.stop_signal;
-  const std::string message = describe_job_failure(outcome, {output / "failure"}, 0);
-  write_failure_file(output / "failure", message, /*keep_existing=*/true);
+  if (outcome.stop == StopReason::Signal && outcome.ended_by.empty()) return 128 + outcome.stop_signal;
+  const std::string message = master_failure(job, outcome, silent, output / "failure", reports);
+  // A rank's report alone stays as it is, as the toolkit keeps it.
+  write_failure_file(output / "failure", message, /*keep_existing=*/silent.empty() && outcome.ended_by.empty());
   throw RuntimeFailure(message);
 }
 
 int run_worker(const ContainerJob& job, const ContainerRun& run) {
   catch_stop_signals();
-  wait_until_accepting({job.master()}, kSshPort, run.host_wait, std::chrono::seconds(1), "the master's sshd");
+  // This host's ranks run ./<entry point> from its own code folder.
+  ensure_entry_point(job, run.tandem_binary);
+  wait_until_accepting({job.master()}, kSshPort, run.host_wait, run.host_poll, "the master's sshd");
   {
     // Ranks that orted starts over ssh get their environment from here.
     std::ofstream out(run.etc_environment, std::ios::app);
@@ -96,12 +128,20 @@ int run_worker(const ContainerJob& job, const ContainerRun& run) {
     if (!out) throw RuntimeFailure(run.etc_environment.string() + ": cannot append the job's environment");
   }
   start_sshd(run.sshd);
+  HostWatch watch({job.master()}, kSshPort, run.host_watch);
   WorkerWait wait;
   wait.master = job.master();
   wait.done_dir = run.done_dir;
-  switch (wait_as_worker(wait)) {
+  wait.poll = run.host_poll;
+  wait.master_lost = [&]() -> std::string {
+    return watch.lost().empty() ? "" : lost_master_reason(job, run.host_watch.limit);
+  };
+  std::string lost;
+  switch (wait_as_worker(wait, &lost)) {
     case WorkerEnd::Done:
       break;
+    case WorkerEnd::MasterLost:
+      throw RuntimeFailure(job.resource.current_host + ": " + lost + "; this host's ranks were ended");
     case WorkerEnd::NoDoneMarker:
       std::cerr << "tandem: " << job.master() << " did not mark this host done; its ranks have ended, so exiting\n";
       break;

@@ -1,8 +1,8 @@
 #pragma once
 // Waiting for another host to be up: the master waits for every worker's sshd
 // (port 22) before mpirun reaches them over ssh, a worker for the master's,
-// as the training toolkit does (sagemaker-contract.md §3.8), polling once a
-// second, but for a bounded time and with a message naming who never answered.
+// as the training toolkit does (docs/sagemaker-contract.md §3.8), polling, but
+// for a bounded time and with a message naming who never answered.
 
 #include <chrono>
 #include <string>

@@ -1,7 +1,7 @@
 #pragma once
 // The estimator's `distribution` argument, and the two forms it reaches a
 // SageMaker container in: sagemaker_* hyperparameters (hyperparameters.json)
-// and SM_FRAMEWORK_PARAMS + SM_HP_MP_PARAMETERS (sagemaker-contract.md §1.1,
+// and SM_FRAMEWORK_PARAMS + SM_HP_MP_PARAMETERS (docs/sagemaker-contract.md §1.1,
 // §2.1, §3.5). All three give the same validated Distribution.
 
 #include <filesystem>

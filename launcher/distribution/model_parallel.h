@@ -2,7 +2,7 @@
 // smdistributed.modelparallel (SMP v1) parameters, validated once whatever
 // their source: the estimator's distribution dict, `--mp_parameters k=v,...`
 // on the command line, or SM_HP_MP_PARAMETERS. Keys, types and defaults follow
-// sagemaker-contract.md §1.2; tandem adds virtual_stages and zero_bubble.
+// docs/sagemaker-contract.md §1.2; tandem adds virtual_stages and zero_bubble.
 // Keys SMP accepts but tandem does not implement are accepted at their
 // default value only and otherwise rejected as "not supported yet".
 

@@ -1,6 +1,6 @@
 #pragma once
 // The estimator's metric_definitions, applied to log lines the way SageMaker
-// does (sagemaker-contract.md §4.2): each definition's regex is searched in
+// does (docs/sagemaker-contract.md §4.2): each definition's regex is searched in
 // every stdout/stderr line, and the first capture group, read as a number,
 // is the metric's value. Lines may carry an MPI tag such as
 // `[1,0]<stdout>:`, so nothing anchors at the start of the line.

@@ -1,5 +1,5 @@
 #pragma once
-// custom_mpi_options as the toolkit treats them (sagemaker-contract.md §3.5):
+// custom_mpi_options as the toolkit treats them (docs/sagemaker-contract.md §3.5):
 // `--NCCL_DEBUG X` replaces the NCCL_DEBUG level the launcher exports, every
 // other token goes to mpirun verbatim. Tandem splits the text with shell
 // quoting (a superset of the toolkit's whitespace split) and refuses options

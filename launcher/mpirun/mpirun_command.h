@@ -1,6 +1,6 @@
 #pragma once
 // The master's mpirun command, token by token, as the SageMaker training
-// toolkit builds it (sagemaker-contract.md §3.6 MPI runner for SMP and plain
+// toolkit builds it (docs/sagemaker-contract.md §3.6 MPI runner for SMP and plain
 // MPI, §3.7 SMDDP runner). Tokens go to exec directly; use
 // format_command_for_display (shell/shlex.h) to show them.
 

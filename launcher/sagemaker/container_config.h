@@ -1,5 +1,5 @@
 #pragma once
-// The three files SageMaker puts in /opt/ml/input/config (sagemaker-contract.md
+// The three files SageMaker puts in /opt/ml/input/config (docs/sagemaker-contract.md
 // §3.2): resourceconfig.json, hyperparameters.json, inputdataconfig.json.
 // Read inside a training container; written by local mode for each host.
 

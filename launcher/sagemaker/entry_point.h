@@ -1,7 +1,7 @@
 #pragma once
 // How the SageMaker toolkit runs a command entry point (anything not .py,
 // e.g. a C++ binary): `/bin/sh -c "./<entry> <shlex-quoted args>"` from
-// /opt/ml/code, on every rank (sagemaker-contract.md §3.1).
+// /opt/ml/code, on every rank (docs/sagemaker-contract.md §3.1).
 
 #include <string>
 #include <vector>

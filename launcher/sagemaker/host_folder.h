@@ -1,6 +1,6 @@
 #pragma once
 // One host's /opt/ml tree, written for local mode so the program finds the
-// same layout as in a SageMaker container (sagemaker-contract.md §3.2):
+// same layout as in a SageMaker container (docs/sagemaker-contract.md §3.2):
 //   input/config/{hyperparameters,resourceconfig,inputdataconfig}.json
 //   input/data/<channel>   model   output/data   output/intermediate
 //   checkpoints   code

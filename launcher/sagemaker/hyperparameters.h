@@ -1,5 +1,5 @@
 #pragma once
-// Hyperparameters the way SageMaker moves them (sagemaker-contract.md §3.2,
+// Hyperparameters the way SageMaker moves them (docs/sagemaker-contract.md §3.2,
 // §3.3): the SDK writes hyperparameters.json as string -> json.dumps(value);
 // the toolkit json-decodes each value (keeping the raw string when that
 // fails), keeps sagemaker_* keys for itself and turns the rest into argv.

@@ -1,7 +1,7 @@
 #pragma once
 // What the launcher knows about SageMaker instance types: GPUs per instance
 // (the toolkit's default processes_per_host), the local-mode names, and the
-// toolkit's EFA lists that add -x flags to mpirun (sagemaker-contract.md §3.6).
+// toolkit's EFA lists that add -x flags to mpirun (docs/sagemaker-contract.md §3.6).
 
 #include <optional>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 // The SM_* variables the SageMaker training toolkit gives the program on each
-// host (sagemaker-contract.md §3.4): strings as they are, everything else
+// host (docs/sagemaker-contract.md §3.4): strings as they are, everything else
 // compact JSON with sorted keys. Paths hang off `root`, which is /opt/ml in a
 // container and a per-host job folder in local mode.
 

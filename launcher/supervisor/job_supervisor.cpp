@@ -89,6 +89,14 @@ JobOutcome supervise_job(ChildSpec command, const SupervisorOptions& options,
       }
       if (outcome.stop != StopReason::None) stop_time = Clock::now();
     }
+    if (!exit_code && outcome.ended_by.empty() && options.must_end) {
+      outcome.ended_by = options.must_end();
+      if (!outcome.ended_by.empty()) {
+        std::cerr << "tandem: " << outcome.ended_by << ": ending the job\n";
+        for (pid_t pid : descendants(list_processes(), {mpirun.pid()})) ::kill(pid, SIGKILL);
+        ::kill(mpirun.pid(), SIGKILL);
+      }
+    }
     if (outcome.stop != StopReason::None && !exit_code && !outcome.killed_after_grace) {
       if (Clock::now() - stop_time < std::chrono::seconds(options.stop_grace_seconds)) {
         signal_stop_targets(mpirun.pid(), options.stop_targets, signalled);

@@ -30,6 +30,11 @@ struct SupervisorOptions {
   int max_run_seconds = 0;                      // 0: no limit
   int stop_grace_seconds = kStopGraceSeconds;
   StopTargets stop_targets = StopTargets::Ranks;
+  // Asked several times a second while the job runs. A non-empty answer says
+  // why the job cannot go on (a host of it was lost): mpirun and every
+  // process below it are killed at once, since ranks waiting on a lost peer
+  // could not even save a checkpoint, and the answer becomes outcome.ended_by.
+  std::function<std::string()> must_end;
 };
 
 enum class StopReason { None, Signal, MaxRun };
@@ -39,6 +44,7 @@ struct JobOutcome {
   StopReason stop = StopReason::None;
   int stop_signal = 0;                          // with StopReason::Signal
   bool killed_after_grace = false;
+  std::string ended_by;                         // must_end's answer when it ended the job
   std::vector<std::string> stderr_tail;         // the last lines on stderr, for a failure message
   double seconds = 0;
 };

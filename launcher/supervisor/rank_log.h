@@ -2,7 +2,7 @@
 // The job's log as SageMaker shows it. mpirun --tag-output prefixes every
 // line a rank prints with `[<job>,<rank>]<stdout>:`; the training toolkit
 // rewrites that to `[<job>,mpirank:<rank>,algo-<rank / processes_per_host + 1>]<stdout>:`
-// (sagemaker-contract.md §3.8), which is what metric regexes and people see.
+// (docs/sagemaker-contract.md §3.8), which is what metric regexes and people see.
 
 #include <string>
 #include <vector>

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "engine/error.h"
@@ -28,13 +29,19 @@ std::mutex g_mutex;  // serialises init() and finalize()
 // and a process may exit with the MPI thread still running.
 std::atomic<Runtime*> g_runtime{nullptr};
 
-// SageMaker names hosts algo-1, algo-2, ... (SM_CURRENT_HOST; its toolkit
-// even shims gethostname to return it), and `tandem launch` sets it for each
-// emulated host; errors then name the host the user knows.
+// SageMaker names hosts algo-1, algo-2, ..., and errors should name the host
+// the user knows. Inside a container the toolkit shims gethostname() to
+// return it; but its mpirun forwards the master's SM_CURRENT_HOST to every
+// rank, so on a worker that variable names the wrong host. Local mode's
+// emulated hosts share this machine's name, and there `tandem launch` sets
+// SM_CURRENT_HOST for each. So: the real name when it is one of SM_HOSTS,
+// else SM_CURRENT_HOST, else the real name.
 std::string this_hostname() {
-  if (const char* sm = std::getenv("SM_CURRENT_HOST"); sm && *sm) return sm;
   char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+  if (gethostname(name, sizeof name - 1) != 0) std::snprintf(name, sizeof name, "unknown");
+  const char* hosts = std::getenv("SM_HOSTS");  // ["algo-1","algo-2"]
+  if (hosts != nullptr && std::strstr(hosts, ("\"" + std::string(name) + "\"").c_str()) != nullptr) return name;
+  if (const char* sm = std::getenv("SM_CURRENT_HOST"); sm && *sm) return sm;
   return name;
 }
 

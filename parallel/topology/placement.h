@@ -2,7 +2,7 @@
 // Placement: the order in which world ranks walk the (data, pipeline) grid.
 // SMP's placement_strategy is "cluster", "spread", or a permutation of the
 // letters D, P, T; ranks are numbered in mixed radix with the right-most letter
-// varying fastest (sagemaker-contract.md §1.3). Tensor parallelism is fixed at 1,
+// varying fastest (docs/sagemaker-contract.md §1.3). Tensor parallelism is fixed at 1,
 // so T is a size-1 axis and is dropped.
 
 #include <string>

@@ -94,6 +94,20 @@ TEST(LaunchContainer, TwoHostsDryRunOnMasterAndWorker) {
   EXPECT_FALSE(fs::exists(dir.file("opt_ml/code/tandem")));  // a dry run changes nothing
 }
 
+// The bounds on waiting for other hosts belong to container mode.
+TEST(LaunchContainer, HostWaitFlagsAreForContainersAndPositive) {
+  TempDir dir;
+  write_lm_channels(dir);
+  const auto with_job = launch({write_job(dir, "job.json", tiny_job(1, 1)), "--host_wait_seconds", "5"}, dir);
+  EXPECT_EQ(with_job.exit_code, 2);
+  EXPECT_EQ(with_job.err,
+            "tandem: error: --host_wait_seconds and --host_timeout_seconds apply inside a SageMaker container, "
+            "not to a job file\n");
+  const auto zero = launch({"--sagemaker", "--host_timeout_seconds", "0"}, dir);
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_EQ(zero.err, "tandem: error: --host_timeout_seconds: \"0\" is out of range (expected an integer >= 1)\n");
+}
+
 TEST(LaunchContainer, SagemakerFlagWithoutTheFilesNamesTheMissingOne) {
   TempDir dir;
   const auto r = launch({"--sagemaker", "--opt_ml", dir.file("opt_ml")}, dir);

@@ -22,7 +22,7 @@ json dry_run_json(const TempDir& dir, const std::string& job_file, const std::ve
 }
 
 // The seed's model-parallel job on 2 x ml.p3dn.24xlarge: the toolkit's MPI
-// runner command (sagemaker-contract.md §3.6; p3dn has EFA for NCCL, not RDMA;
+// runner command (docs/sagemaker-contract.md §3.6; p3dn has EFA for NCCL, not RDMA;
 // no LD_PRELOAD shim in tandem) and worked example B's spread table.
 TEST(LaunchDryRun, SeedModelParallelJobIsTheToolkitsMpiCommand) {
   TempDir dir;

@@ -24,7 +24,7 @@ nlohmann::json plan_json(const std::string& placement, int hosts) {
 }
 
 TEST(Plan, SeedJobOnTwoHostsMatchesTheContractTable) {
-  // sagemaker-contract.md §1.3, worked example B: 2 hosts × 8, 4 partitions.
+  // docs/sagemaker-contract.md §1.3, worked example B: 2 hosts × 8, 4 partitions.
   for (const std::string placement : {"cluster", "spread"}) {
     auto rows = plan_json(placement, 2);
     ASSERT_EQ(rows.size(), 16u);

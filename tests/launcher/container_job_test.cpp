@@ -30,7 +30,7 @@ ContainerMachine p4d() {
   return machine;
 }
 
-// sagemaker-contract.md §3.6 worked example (2 x ml.p4d.24xlarge, SMP, entry
+// docs/sagemaker-contract.md §3.6 worked example (2 x ml.p4d.24xlarge, SMP, entry
 // point train_engine) without the toolkit's LD_PRELOAD shim, which tandem does not ship.
 TEST(ContainerJob, SmpMasterCommandIsTheToolkits) {
   const auto job = describe_container_job(

@@ -102,7 +102,7 @@ TEST(ParseDistributionArg, JsonTextOrFile) {
   EXPECT_ERROR(parse_distribution_arg("/nonexistent/dist.json"), RuntimeFailure, "/nonexistent/dist.json: cannot open");
 }
 
-// The SDK's _distribution_configuration (sagemaker-contract.md §1.1, §2.1).
+// The SDK's _distribution_configuration (docs/sagemaker-contract.md §1.1, §2.1).
 TEST(DistributionHyperparameters, MatchTheSdk) {
   EXPECT_EQ(distribution_hyperparameters(parse_distribution(json::parse(kSmp)), "ml.p4d.24xlarge"),
             json::parse(R"({"sagemaker_mpi_enabled": true, "sagemaker_mpi_num_of_processes_per_host": 8,

@@ -10,7 +10,7 @@ namespace {
 using nlohmann::json;
 using Words = std::vector<std::string>;
 
-// The toolkit's to_cmd_args cases (sagemaker-contract.md §3.3).
+// The toolkit's to_cmd_args cases (docs/sagemaker-contract.md §3.3).
 TEST(HyperparametersToArgv, MatchesToolkitMapping) {
   EXPECT_EQ(hyperparameters_to_argv(json::parse(R"({"da-sh": 1, "da_der": 2, "e": 4.0, "f": true, "g": false})")),
             (Words{"--da-sh", "1", "--da_der", "2", "-e", "4.0", "-f", "True", "-g", "False"}));

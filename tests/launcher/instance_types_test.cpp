@@ -26,7 +26,7 @@ TEST(InstanceTypes, LocalModeNames) {
   EXPECT_FALSE(is_local_instance_type("ml.p4d.24xlarge"));
 }
 
-// The toolkit's lists, in its order (sagemaker-contract.md §3.6).
+// The toolkit's lists, in its order (docs/sagemaker-contract.md §3.6).
 TEST(InstanceTypes, EfaListsMatchTheToolkit) {
   EXPECT_EQ(efa_nccl_instance_types(),
             (std::vector<std::string>{"ml.g4dn.8xlarge", "ml.g4dn.12xlarge", "ml.g5.48xlarge", "ml.p3dn.24xlarge",

@@ -77,6 +77,11 @@ INSTANTIATE_TEST_SUITE_P(
         LaunchRefusal{"OverridesWithoutAJobFile", {"--sagemaker", "--local", "--processes_per_host", "2"},
                       "--local and --processes_per_host apply to a job file (tandem launch JOB.json ...), "
                       "not to a SageMaker container"},
+        LaunchRefusal{"HostWaitWithAJobFile", {"job.json", "--host_wait_seconds", "5"},
+                      "--host_wait_seconds and --host_timeout_seconds apply inside a SageMaker container, "
+                      "not to a job file"},
+        LaunchRefusal{"ZeroHostTimeout", {"--sagemaker", "--host_timeout_seconds", "0"},
+                      "--host_timeout_seconds: \"0\" is out of range (expected an integer >= 1)"},
         LaunchRefusal{"JobDirWithoutAJobFile", {"--job_dir", "x"},
                       "--job_dir applies to a job file (tandem launch JOB.json ...), not to a SageMaker container"}),
     [](const testing::TestParamInfo<LaunchRefusal>& info) { return std::string(info.param.name); });

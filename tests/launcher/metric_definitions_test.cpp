@@ -10,7 +10,7 @@ namespace {
 
 using nlohmann::json;
 
-// The regexes Hugging Face documents for SageMaker (sagemaker-contract.md §4.2).
+// The regexes Hugging Face documents for SageMaker (docs/sagemaker-contract.md §4.2).
 MetricMatcher hf_matcher() {
   return MetricMatcher(parse_metric_definitions(json::parse(R"([
       {"Name": "train_runtime", "Regex": "train_runtime.*=\\D*(.*?)$"},

@@ -23,7 +23,7 @@ using Words = std::vector<std::string>;
 
 Words words(const std::string& command_line) { return shlex_split(command_line, "expected"); }
 
-// sagemaker-contract.md §3.6 worked example: 2 × ml.p4d.24xlarge, SMP, C++
+// docs/sagemaker-contract.md §3.6 worked example: 2 × ml.p4d.24xlarge, SMP, C++
 // entry point train_engine (its elided LD_PRELOAD path and SM_* names filled in).
 MpirunSpec p4d_smp_spec() {
   MpirunSpec spec;
@@ -154,7 +154,7 @@ TEST(MpiRunnerCommand, BadSpecsAreRefused) {
   EXPECT_ERROR(smddp_runner_command(spec), UsageError, "mpirun: no program to run");
 }
 
-// sagemaker-contract.md §3.7 with two ml.p4d.24xlarge and the SMDDP docs' custom options.
+// docs/sagemaker-contract.md §3.7 with two ml.p4d.24xlarge and the SMDDP docs' custom options.
 TEST(SmddpRunnerCommand, TwoHostsTokenByToken) {
   MpirunSpec spec;
   spec.hosts = {"algo-1", "algo-2"};

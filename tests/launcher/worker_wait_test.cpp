@@ -2,6 +2,7 @@
 #include "launcher/container/worker_wait.h"
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -77,6 +78,24 @@ TEST(WorkerWait, AMissingMarkerEndsTheWaitAfterItsBound) {
   std::thread reaper([&] { orted.wait(); });
   EXPECT_EQ(wait_as_worker(wait), WorkerEnd::NoDoneMarker);
   reaper.join();
+}
+
+// The master lost while this host's orted runs: the orted (and its ranks) are
+// killed, since nothing else would end them, and the wait says why it ended.
+TEST(WorkerWait, AMasterLostMidJobEndsTheDaemonAndTheWait) {
+  const TempDir dir;
+  const auto daemon = fake_daemon(dir);
+  WorkerWait wait = short_wait(dir, daemon.filename().string());
+  ChildProcess orted = ChildProcess::start(ChildSpec({daemon.string(), "30"}));
+  const auto start = std::chrono::steady_clock::now();
+  wait.master_lost = [&]() -> std::string {
+    return std::chrono::steady_clock::now() - start > 300ms ? "the master algo-1 stopped answering" : "";
+  };
+  std::string reason;
+  EXPECT_EQ(wait_as_worker(wait, &reason), WorkerEnd::MasterLost);
+  EXPECT_EQ(reason, "the master algo-1 stopped answering");
+  EXPECT_EQ(orted.wait(), 128 + SIGKILL);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
 // A port that accepts, and one that nobody listens on.

@@ -1,4 +1,4 @@
-// ParallelLayout against the tables SMP documents (sagemaker-contract.md §1.3)
+// ParallelLayout against the tables SMP documents (docs/sagemaker-contract.md §1.3)
 // and against a naive mixed-radix enumeration over many topologies.
 
 #include <gtest/gtest.h>
