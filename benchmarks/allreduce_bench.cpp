@@ -35,7 +35,7 @@ using tandem::comm::Communicator;
 using tandem::comm::DType;
 using tandem::comm::ReduceOp;
 
-using Options = tandem::bench::AllreduceArgs;
+using Options = tandem::bench::SizeSweepArgs;
 
 struct Result {
   double time_us = 0;  // slowest rank's median
@@ -153,7 +153,7 @@ int run(const Options& options) {
 int main(int argc, char** argv) {
   const Options options = tandem::bench::parse_or_exit(tandem::bench::allreduce_flag_table(), argc, argv);
   try {
-    tandem::bench::validate_allreduce_args(options);
+    tandem::bench::validate_size_sweep_args(options);
     return run(options);
   } catch (const UsageError& e) {
     std::fprintf(stderr, "allreduce_bench: error: %s\n", e.what());

@@ -59,19 +59,35 @@ flags::FlagTable<PipelineArgs> make_pipeline_table() {
   return t;
 }
 
-flags::FlagTable<AllreduceArgs> make_allreduce_table() {
-  flags::CommandInfo info("allreduce_bench", "[--key value]...  (under mpirun -np N)",
-                          "allreduce bandwidth in nccl-tests' form");
-  info.description = "For each size, tandem's communicator beside a plain MPI_Allreduce.";
-  flags::FlagTable<AllreduceArgs> t(info);
-  using A = AllreduceArgs;
-  t.bytes("min_bytes", &A::min_bytes).default_to("8").at_least(4).help("first size (one float32 is 4 bytes)");
-  t.bytes("max_bytes", &A::max_bytes).default_to("64M").at_least(4).help("last size");
+// The communication benchmarks sweep message sizes the same way; only their
+// names and default ranges differ.
+flags::FlagTable<SizeSweepArgs> make_size_sweep_table(flags::CommandInfo info, const char* min_bytes,
+                                                      const char* max_bytes, const char* iters) {
+  flags::FlagTable<SizeSweepArgs> t(std::move(info));
+  using A = SizeSweepArgs;
+  t.bytes("min_bytes", &A::min_bytes).default_to(min_bytes).at_least(4).help("first size (one float32 is 4 bytes)");
+  t.bytes("max_bytes", &A::max_bytes).default_to(max_bytes).at_least(4).help("last size");
   t.integer("step_factor", &A::step_factor).default_to("2").at_least(2).at_most(1000000).help("size multiplier");
-  t.integer("iters", &A::iters).default_to("20").at_least(1).at_most(1000000).help("timed iterations per size");
+  t.integer("iters", &A::iters).default_to(iters).at_least(1).at_most(1000000).help("timed iterations per size");
   t.integer("warmup", &A::warmup).default_to("5").at_least(0).at_most(1000000).help("untimed iterations first");
   t.text("json", &A::json_path).metavar("file").default_note("none").help("also write the rows as JSON here");
   return t;
+}
+
+flags::FlagTable<SizeSweepArgs> make_allreduce_table() {
+  flags::CommandInfo info("allreduce_bench", "[--key value]...  (under mpirun -np N)",
+                          "allreduce bandwidth in nccl-tests' form");
+  info.description = "For each size, tandem's communicator beside a plain MPI_Allreduce.";
+  return make_size_sweep_table(info, "8", "64M", "20");
+}
+
+flags::FlagTable<SizeSweepArgs> make_p2p_latency_table() {
+  flags::CommandInfo info("p2p_latency_bench", "[--key value]...  (under mpirun -np 2)",
+                          "one-way point-to-point latency, ping-pong between two ranks");
+  info.description =
+      "For each size, tandem's send/recv (through the MPI thread, as pipeline stages use them)\n"
+      "beside MPI_Send/MPI_Recv called directly between the same two processes.";
+  return make_size_sweep_table(info, "4K", "4M", "200");
 }
 
 flags::FlagTable<LmHeadArgs> make_lm_head_table() {
@@ -109,12 +125,16 @@ const flags::FlagTable<PipelineArgs>& pipeline_flag_table() {
   static const auto table = make_pipeline_table();
   return table;
 }
-const flags::FlagTable<AllreduceArgs>& allreduce_flag_table() {
+const flags::FlagTable<SizeSweepArgs>& allreduce_flag_table() {
   static const auto table = make_allreduce_table();
   return table;
 }
+const flags::FlagTable<SizeSweepArgs>& p2p_latency_flag_table() {
+  static const auto table = make_p2p_latency_table();
+  return table;
+}
 
-void validate_allreduce_args(const AllreduceArgs& args) {
+void validate_size_sweep_args(const SizeSweepArgs& args) {
   if (args.max_bytes < args.min_bytes)
     throw UsageError("--max_bytes " + std::to_string(args.max_bytes) + " is below --min_bytes " +
                      std::to_string(args.min_bytes));

@@ -39,7 +39,9 @@ struct LmHeadArgs {
   std::string impl;  // chunked or full
   int batch{}, T{}, d{}, vocab{}, chunk_rows{}, steps{}, threads{};
 };
-struct AllreduceArgs {
+// allreduce_bench and p2p_latency_bench: message sizes min_bytes, min_bytes *
+// step_factor, ... up to max_bytes.
+struct SizeSweepArgs {
   std::size_t min_bytes{}, max_bytes{}, step_factor{};
   int iters{}, warmup{};
   std::string json_path;  // empty: no JSON file
@@ -48,11 +50,12 @@ struct AllreduceArgs {
 const flags::FlagTable<ThroughputArgs>& throughput_flag_table();
 const flags::FlagTable<DpScalingArgs>& dp_scaling_flag_table();
 const flags::FlagTable<PipelineArgs>& pipeline_flag_table();
-const flags::FlagTable<AllreduceArgs>& allreduce_flag_table();
+const flags::FlagTable<SizeSweepArgs>& allreduce_flag_table();
+const flags::FlagTable<SizeSweepArgs>& p2p_latency_flag_table();
 const flags::FlagTable<LmHeadArgs>& lm_head_flag_table();
 
 // --max_bytes below --min_bytes. Throws UsageError.
-void validate_allreduce_args(const AllreduceArgs& args);
+void validate_size_sweep_args(const SizeSweepArgs& args);
 
 // A benchmark's main(): --help prints the table's help and exits 0; a usage
 // error prints one line and exits 2. Called before MPI starts, so every rank

@@ -10,8 +10,11 @@
 // step time, tokens/s = ranks · batch · T / that; with more than one rank also
 // the overlap of the gradient allreduce with backward:
 //   overlap_share    median over steps of hidden/comm from
-//                    GradientReducer::last_step_overlap() (the engine's measure;
-//                    a bucket done before backward ends counts as all hidden)
+//                    GradientReducer::last_step_overlap() (parallel/ddp/overlap.h:
+//                    per bucket, the part of launch -> completion, as stamped
+//                    by the MPI thread, that fell before backward ended)
+//   comm_exposed_ms  median over steps of the same measure's exposed time:
+//                    backward's end to the last bucket's completion
 //   exposed_ms       median time finish() blocks after backward (the
 //                    communication nobody hid, and waiting for a slower
 //                    peer); exposed_last_rank_ms: the same on the rank that
@@ -150,7 +153,7 @@ int main(int argc, char** argv) {
   // Per step, this rank's: total, forward, backward, finish, optimizer, overlap share.
   enum { kStep, kForward, kBackward, kFinish, kOptimizer, kForwardCpu, kBackwardCpu, kFields };
   std::vector<double> per_step(static_cast<size_t>(steps) * kFields, 0.0);
-  std::vector<double> overlap_share;
+  std::vector<double> overlap_share, comm_exposed_s;
   world_group.barrier();
   double helper_cpu_at_start = 0;
   for (int s = 0; s < warmup + steps; ++s) {
@@ -173,7 +176,8 @@ int main(int argc, char** argv) {
     row[kOptimizer] = seconds_since(optimizer_start);
     if (reducer) {
       const auto& o = reducer->last_step_overlap();
-      overlap_share.push_back(o.comm_seconds > 0 ? o.hidden_seconds / o.comm_seconds : 0);
+      overlap_share.push_back(o.hidden_share());
+      comm_exposed_s.push_back(o.exposed_seconds);
     }
   }
 
@@ -196,6 +200,7 @@ int main(int argc, char** argv) {
   // Communication alone: one blocking allreduce of every gradient, the cost overlap hides.
   double allreduce_ms = 0;
   double overlap_median[2] = {0, 0};
+  double comm_exposed_ms = 0;  // slowest rank's median
   if (reducer) {
     int64_t numel = 0;
     for (const auto& b : reducer->plan().buckets) numel += b.numel;
@@ -215,6 +220,8 @@ int main(int argc, char** argv) {
     world_group.allgather(&mine, all.data(), 1, comm::DType::Float64);
     overlap_median[0] = *std::min_element(all.begin(), all.end());
     overlap_median[1] = *std::max_element(all.begin(), all.end());
+    comm_exposed_ms = 1e3 * median(comm_exposed_s);
+    world_group.allreduce(&comm_exposed_ms, 1, comm::DType::Float64, comm::ReduceOp::Max);
   }
 
   if (rank == 0) {
@@ -222,12 +229,12 @@ int main(int argc, char** argv) {
     std::printf("{\"impl\": \"tandem\", \"ranks\": %d, \"layers\": %d, \"d\": %d, \"T\": %d, \"batch_per_rank\": %d, "
                 "\"threads\": %d, \"buckets\": %zu, \"median_step_s\": %.6f, \"tokens_per_second\": %.1f, "
                 "\"forward_ms\": %.2f, \"backward_ms\": %.2f, \"forward_cpu_ms\": %.2f, \"backward_cpu_ms\": %.2f, \"exposed_ms\": %.2f, \"exposed_last_rank_ms\": %.2f, \"optimizer_ms\": %.2f, "
-                "\"allreduce_ms\": %.2f, \"helper_threads_cpu_ms\": %.2f, \"overlap_share_min_rank\": %.3f, \"overlap_share_max_rank\": %.3f}\n",
+                "\"allreduce_ms\": %.2f, \"helper_threads_cpu_ms\": %.2f, \"overlap_share_min_rank\": %.3f, \"overlap_share_max_rank\": %.3f, \"comm_exposed_ms\": %.2f}\n",
                 ranks, layers, d, T, B, threads, reducer ? reducer->plan().buckets.size() : size_t(0), step,
                 ranks * B * T / step, 1e3 * median(field[kForward]), 1e3 * median(field[kBackward]),
                 1e3 * median(field[kForwardCpu]), 1e3 * median(field[kBackwardCpu]),
                 1e3 * median(field[kFinish]), 1e3 * median(finish_last_rank), 1e3 * median(field[kOptimizer]), allreduce_ms, helper_cpu_ms, overlap_median[0],
-                overlap_median[1]);
+                overlap_median[1], comm_exposed_ms);
   }
   reducer.reset();
   group.reset();

@@ -9,12 +9,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Polling policy while requests are in flight: spin (yielding) for a while
-// after the last start or completion, since a peer is usually close behind;
-// then test at intervals, longer once the wait is clearly long (a pipeline
-// stage waiting for activations, a rank still in backward), so waiting costs a
-// few percent of one core and leaves the rest to compute. A new submission
-// ends any sleep at once.
+// Polling policy while requests are in flight: while a caller is blocked on
+// one of them, test back to back (the caller is not computing, so the core is
+// free, and every microsecond of polling interval would be added to its
+// latency). Otherwise spin (yielding) for a while after the last start or
+// completion, since a peer is usually close behind; then test at intervals,
+// longer once the wait is clearly long (a rank still in backward, with a
+// bucket's allreduce in flight), so polling costs a few percent of one core
+// and leaves the rest to compute. A new submission or a new waiter ends any
+// sleep at once.
 constexpr auto kSpinWindow = std::chrono::milliseconds(1);
 constexpr auto kShortWait = std::chrono::milliseconds(10);
 constexpr auto kShortPollInterval = std::chrono::microseconds(100);
@@ -26,14 +29,18 @@ constexpr auto kHandoffSpin = std::chrono::microseconds(50);
 
 class MpiWork final : public Work {
  public:
-  MpiWork(std::shared_future<void> done, std::string what, std::chrono::milliseconds timeout)
-      : done_(std::move(done)), what_(std::move(what)), timeout_(timeout) {}
+  MpiWork(MpiThread* thread, std::shared_future<Clock::time_point> done, std::string what,
+          std::chrono::milliseconds timeout)
+      : thread_(thread), done_(std::move(done)), what_(std::move(what)), timeout_(timeout) {}
 
   void wait() override {
-    const auto spin_until = Clock::now() + kHandoffSpin;
-    while (!done() && Clock::now() < spin_until) std::this_thread::yield();
-    if (done_.wait_for(timeout_) != std::future_status::ready) {
-      throw RuntimeFailure(timeout_message(what_, timeout_));
+    if (!done()) {
+      thread_->begin_wait();
+      const auto spin_until = Clock::now() + kHandoffSpin;
+      while (!done() && Clock::now() < spin_until) std::this_thread::yield();
+      const bool ready = done_.wait_for(timeout_) == std::future_status::ready;
+      thread_->end_wait();
+      if (!ready) throw RuntimeFailure(timeout_message(what_, timeout_));
     }
     done_.get();  // rethrows the operation's failure
   }
@@ -42,8 +49,18 @@ class MpiWork final : public Work {
     return done_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
   }
 
+  std::optional<Clock::time_point> completed_at() override {
+    if (!done()) return std::nullopt;
+    try {
+      return done_.get();
+    } catch (...) {
+      return std::nullopt;  // a failed operation has no completion; wait() reports it
+    }
+  }
+
  private:
-  std::shared_future<void> done_;
+  MpiThread* thread_;
+  std::shared_future<Clock::time_point> done_;
   std::string what_;
   std::chrono::milliseconds timeout_;
 };
@@ -55,7 +72,7 @@ MpiThread* g_thread = nullptr;
 struct MpiThread::Operation {
   std::string what;
   Start start;
-  std::promise<void> done;
+  std::promise<Clock::time_point> done;  // the completion time
   Posted posted;
   bool finished = false;
 
@@ -73,15 +90,27 @@ std::shared_ptr<Work> MpiThread::submit(std::string what, std::chrono::milliseco
   auto op = std::make_unique<Operation>();
   op->what = what;
   op->start = std::move(start);
-  std::shared_future<void> done = op->done.get_future().share();
+  std::shared_future<Clock::time_point> done = op->done.get_future().share();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) throw UsageError(what + ": tandem::comm::finalize() has already run");
     queue_.push_back(std::move(op));
   }
   wake_.notify_one();
-  return std::make_shared<MpiWork>(std::move(done), std::move(what), timeout);
+  return std::make_shared<MpiWork>(this, std::move(done), std::move(what), timeout);
 }
+
+void MpiThread::begin_wait() {
+  {
+    // Under the lock, so the thread cannot check for waiters and then sleep
+    // past this notification.
+    std::lock_guard<std::mutex> lock(mu_);
+    waiters_.fetch_add(1);
+  }
+  wake_.notify_one();
+}
+
+void MpiThread::end_wait() { waiters_.fetch_sub(1); }
 
 bool MpiThread::stop(std::function<void()> last, std::chrono::milliseconds timeout) {
   std::future<void> stopped = stopped_.get_future();
@@ -120,11 +149,11 @@ void MpiThread::run() {
           lock.lock();
         }
         wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      } else if (queue_.empty()) {
+      } else if (queue_.empty() && waiters_.load() == 0) {
         const auto idle = Clock::now() - last_event;
         if (idle > kSpinWindow) {
           wake_.wait_for(lock, idle > kShortWait ? kLongPollInterval : kShortPollInterval,
-                         [this] { return !queue_.empty(); });
+                         [this] { return !queue_.empty() || waiters_.load() > 0; });
         }
       }
       if (stopping_ && queue_.empty() && running_.empty()) break;
@@ -155,7 +184,7 @@ void MpiThread::start(std::unique_ptr<Operation> op) {
     op->posted = op->start();
     if (op->posted.requests.empty()) {
       if (op->posted.finish) op->posted.finish();
-      op->done.set_value();
+      op->done.set_value(Clock::now());
       op.reset();
     }
   } catch (const std::exception& e) {
@@ -180,7 +209,7 @@ bool MpiThread::poll() {
                 "MPI_Testall");
       if (!complete) continue;
       if (op->posted.finish) op->posted.finish();
-      op->done.set_value();
+      op->done.set_value(Clock::now());
     } catch (const std::exception& e) {
       op->fail(e);
     }

@@ -17,6 +17,7 @@
 // from any thread and a benchmark may call MPI directly); SERIALIZED is enough
 // for this design and is the minimum accepted.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -60,6 +61,13 @@ class MpiThread {
   // The operations submitted and not finished, oldest first, for hang reports.
   std::string pending() const;
 
+  // A caller blocked on a Work brackets its wait with these: while anyone
+  // waits, the thread tests its requests back to back instead of at its idle
+  // polling interval, so a message is taken the moment it lands (a pipeline
+  // stage waiting for activations is exactly such a caller).
+  void begin_wait();
+  void end_wait();
+
  private:
   struct Operation;
   void run();
@@ -72,6 +80,7 @@ class MpiThread {
   std::string starting_;                             // being started (maybe blocked in MPI)
   std::vector<std::unique_ptr<Operation>> running_;  // requests in flight
   bool stopping_ = false;
+  std::atomic<int> waiters_{0};
   std::function<void()> last_;
   std::promise<void> stopped_;
   std::thread thread_;

@@ -2,6 +2,7 @@
 // Handle to an operation a communicator started and has not necessarily finished.
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace tandem::comm {
@@ -22,6 +23,12 @@ class Work {
   // Device backends (NCCL) do it with a stream wait, leaving the host free to
   // queue more; host backends (MPI) have no streams and wait here.
   virtual void order_compute_after() { wait(); }
+  // When the operation completed, as stamped where the communication finished
+  // (the MPI thread, the moment MPI reported the requests complete); empty
+  // while it runs, and on backends that cannot tell without a host sync
+  // (NCCL). The overlap measure uses it so that a bucket is not counted as
+  // hidden just because nobody looked at it before backward ended.
+  virtual std::optional<std::chrono::steady_clock::time_point> completed_at() { return std::nullopt; }
 };
 
 // For operations with nothing to do (zero elements): done from the start, the

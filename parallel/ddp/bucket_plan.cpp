@@ -17,8 +17,8 @@ BucketPlan plan_buckets(const std::vector<int64_t>& parameter_numels, int64_t el
   for (size_t k = parameter_numels.size(); k-- > 0;) {
     const int64_t n = parameter_numels[k];
     // A parameter never splits: a bucket closes before one that would overflow it
-    // (an oversized parameter gets a bucket of its own).
-    if (!current.slots.empty() && (current.numel + n) * element_bytes > cap) {
+    // (an oversized parameter gets a bucket of its own), and before parameter 0.
+    if (!current.slots.empty() && ((current.numel + n) * element_bytes > cap || k == 0)) {
       plan.buckets.push_back(std::move(current));
       current = Bucket{};
       cap = bucket_cap_bytes;

@@ -3,7 +3,11 @@
 // SMDDP do: parameters in reverse registration order (roughly the order
 // backward produces their gradients), cut into buckets; the first bucket is
 // small (about 1 MiB) so communication starts early, the rest are capped
-// (25 MiB). Pure: the same parameter sizes give the same plan on every rank.
+// (25 MiB). The first-registered parameter (the token embedding, which a tied
+// LM head also uses) gets the last bucket to itself: its gradient is complete
+// only when backward reaches the input, and in a shared bucket it would hold
+// back every gradient packed with it. Pure: the same parameter sizes give the
+// same plan on every rank.
 
 #include <cstdint>
 #include <string>

@@ -111,24 +111,21 @@ void GradientReducer::finish() {
   lock.unlock();
 
   torch::NoGradGuard no_grad;
+  std::vector<BucketTiming> timings(plan_.buckets.size());
   for (size_t b = 0; b < plan_.buckets.size(); ++b) {
     const bool staged = !on_wire_[b].is_same(flat_[b]);
-    const bool done_before_end = work_[b]->done();
     if (staged) {
       work_[b]->wait();
       flat_[b].copy_(on_wire_[b]);  // the averages land in the gradients' views
     } else {
       work_[b]->order_compute_after();
     }
-    // Timing is a host-side measure: on NCCL it shows when the host moved on.
-    const auto end = Clock::now();
-    const double total = std::chrono::duration<double>(end - launched_at_[b]).count();
-    const double hidden = done_before_end ? total
-                                          : std::max(0.0, std::chrono::duration<double>(backward_end - launched_at_[b]).count());
-    overlap_.comm_seconds += total;
-    overlap_.hidden_seconds += std::min(hidden, total);
+    // Where the backend stamps completion (MPI) that time counts; otherwise
+    // (NCCL, whose host does not wait) when the host moved on.
+    timings[b] = {launched_at_[b], work_[b]->completed_at().value_or(Clock::now())};
     work_[b] = nullptr;
   }
+  overlap_ = measure_overlap(timings, backward_end);
 }
 
 }  // namespace tandem::ddp

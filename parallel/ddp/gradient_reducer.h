@@ -13,6 +13,7 @@
 #include "engine/train/replica_executor.h"
 #include "parallel/comm/communicator.h"
 #include "parallel/ddp/bucket_plan.h"
+#include "parallel/ddp/overlap.h"
 
 #include <torch/torch.h>
 
@@ -29,12 +30,6 @@ struct ReducerOptions {
   // The communicator moves host memory only (MPI) while the parameters live
   // on a GPU: buckets are copied to host buffers around each reduction.
   bool stage_through_host = false;
-};
-
-// Per-step timing of the reductions, for the overlap benchmark.
-struct OverlapStats {
-  double comm_seconds = 0;    // Σ over buckets of (reduction end - start)
-  double hidden_seconds = 0;  // the part of it that ran before backward ended
 };
 
 class GradientReducer : public GradientSync {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "engine/error.h"
 #include "parallel/comm/runtime.h"
@@ -80,6 +81,26 @@ TEST(AllreduceAsync, ProgressesWhileTheCallerComputes) {
   work->wait();
   EXPECT_EQ(first_mismatch(DType::Float32, buffer, count, reduced(ReduceOp::Sum, world.size())),
             -1);
+}
+
+// The overlap measure trusts completed_at(): it must be the moment the MPI
+// thread saw the operation finish, not the moment somebody asked.
+TEST(AllreduceAsync, CompletionIsStampedWhenItFinishesNotWhenAsked) {
+  Communicator& world = comm::world();
+  float value = 1;
+  const auto launched = std::chrono::steady_clock::now();
+  auto work = world.allreduce_async(&value, 1, DType::Float32, ReduceOp::Sum);
+  const auto deadline = launched + std::chrono::seconds(30);
+  while (!work->done() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_TRUE(work->done());
+  const auto seen = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  work->wait();
+  const auto stamp = work->completed_at();
+  ASSERT_TRUE(stamp.has_value());
+  EXPECT_GE(*stamp, launched);
+  EXPECT_LE(*stamp, seen);  // before the 100 ms of not looking
+  EXPECT_EQ(value, float(world.size()));
 }
 
 TEST(AllreduceAsync, SeveralInFlightAroundASynchronousOne) {

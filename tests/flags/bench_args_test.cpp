@@ -52,7 +52,7 @@ TEST(BenchArgs, AllreduceSizesTakeBinarySuffixes) {
   EXPECT_EQ(a.min_bytes, 4096u);
   EXPECT_EQ(a.max_bytes, std::size_t(1) << 30);
   EXPECT_EQ(a.json_path, "out.json");
-  validate_allreduce_args(a);
+  validate_size_sweep_args(a);
 }
 
 struct BenchRefusal {
@@ -89,7 +89,7 @@ INSTANTIATE_TEST_SUITE_P(
         BenchRefusal{"MinBytesBelowOneFloat", [] { allreduce_flag_table().parse({"--min_bytes", "2"}); },
                      "--min_bytes: \"2\" is out of range (expected a size in bytes >= 4 (8, 4K, 64M, 1G))"},
         BenchRefusal{"MaxBelowMin",
-                     [] { validate_allreduce_args(allreduce_flag_table().parse({"--min_bytes", "1M", "--max_bytes", "4K"})); },
+                     [] { validate_size_sweep_args(allreduce_flag_table().parse({"--min_bytes", "1M", "--max_bytes", "4K"})); },
                      "--max_bytes 4096 is below --min_bytes 1048576"}),
     [](const testing::TestParamInfo<BenchRefusal>& info) { return std::string(info.param.name); });
 
