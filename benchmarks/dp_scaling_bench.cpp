@@ -31,6 +31,7 @@
 #include "parallel/comm/runtime.h"
 #include "parallel/ddp/gradient_reducer.h"
 #include "parallel/world/comm_world.h"
+#include "run/execution_strategy.h"
 
 #include <time.h>
 #include <unistd.h>
@@ -130,12 +131,12 @@ int main(int argc, char** argv) {
   const tandem::ModelConfig c = tandem::bench::gpt_shape(layers, d, heads, T);
   auto model = TransformerModel::build(c, 0);
 
-  // As launcher/commands/execution_strategy.cpp's data_parallel(): a group of
-  // every process, a reducer only when there is more than one.
+  // Data parallel's group from the run library, a reducer only when there is
+  // more than one process; the executor reaches it through PhaseClock.
   std::unique_ptr<comm::Communicator> group;
   std::unique_ptr<ddp::GradientReducer> reducer;
   if (ranks > 1) {
-    group = comm::make_communicator(comm::Backend::Mpi, comm::Memory::Host);
+    group = run::whole_job_group(world_group, comm::Backend::Mpi, torch::kCPU);
     reducer = std::make_unique<ddp::GradientReducer>(model.parameters(), *group, buckets);
   }
   parallel::CommWorld world(world_group);

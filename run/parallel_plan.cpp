@@ -1,10 +1,10 @@
-#include "launcher/commands/parallel_plan.h"
+#include "run/parallel_plan.h"
 
 #include "engine/error.h"
 #include "parallel/pipeline/schedule/simulate.h"
 #include "parallel/topology/placement.h"
 
-namespace tandem::commands {
+namespace tandem::run {
 namespace {
 
 // tandem's schedules fix how many microbatches are in flight; they take no cap.
@@ -31,6 +31,13 @@ std::string schedule_kind(const launcher::ModelParallelParams& mp) {
   if (mp.schedule_variant == "zb_h1") return "zb_h1";
   if (mp.virtual_stages > 1) return "interleaved_virtual";
   return "interleaved";
+}
+
+std::vector<pipeline::ChunkLayers> stage_layers(const ParallelPlan& plan) {
+  std::vector<pipeline::ChunkLayers> layers;
+  for (const auto& stage : plan.stages)
+    layers.push_back({static_cast<size_t>(stage.begin), static_cast<size_t>(stage.end)});
+  return layers;
 }
 
 ParallelPlan make_parallel_plan(const launcher::ModelParallelParams& mp, int world_size, int processes_per_host,
@@ -65,4 +72,4 @@ ParallelPlan make_parallel_plan(const launcher::ModelParallelParams& mp, int wor
   return plan;
 }
 
-}  // namespace tandem::commands
+}  // namespace tandem::run

@@ -44,6 +44,8 @@ ParallelLayout make_layout(int world_size, int partitions, const Placement& plac
     coordinates.rank = rank;
     coordinates.host_index = rank / processes_per_host;
     coordinates.local_rank = rank % processes_per_host;
+    coordinates.pp_size = layout.pp_size;
+    coordinates.dp_size = layout.dp_size;
     // Mixed radix, right-most axis fastest: peel digits off from the right.
     int rest = rank;
     for (auto axis = placement.axes.rbegin(); axis != placement.axes.rend(); ++axis) {

@@ -33,7 +33,6 @@ std::vector<Action> add_communication(const std::vector<Action>& compute_order, 
     }
   }
   actions.push_back(Action{ActionKind::ReduceGradients, -1, 0, -1});
-  actions.push_back(Action{ActionKind::OptimizerStep, -1, 0, -1});
   return actions;
 }
 

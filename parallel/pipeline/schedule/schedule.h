@@ -11,7 +11,7 @@
 // Every list has the same shape: a Recv before each Forward on non-first stages,
 // a Send after it on non-last stages, a RecvGradient before each
 // Backward/BackwardInput on non-last stages, a SendGradient after it on
-// non-first stages, and ReduceGradients then OptimizerStep at the end.
+// non-first stages, and ReduceGradients at the end.
 
 #include <string>
 
