@@ -12,6 +12,7 @@
 #include "parallel/pipeline/schedule/schedule.h"
 #include "parallel/pipeline/schedule/simulate.h"
 #include "parallel/pipeline/schedule/validate.h"
+#include "tests/common/error_matchers.h"
 
 namespace tandem::pipeline {
 namespace {
@@ -19,17 +20,12 @@ namespace {
 using K = ActionKind;
 
 std::string validation_error(const Schedule& schedule, const ScheduleSpec& spec) {
-  try {
-    validate(schedule, spec);
-  } catch (const RuntimeFailure& error) {
-    return error.what();
-  }
-  return "(valid)";
+  return error_message_of<RuntimeFailure>([&] { validate(schedule, spec); });
 }
 
 TEST(Validate, AcceptsWhatTheBuildersMake) {
   const ScheduleSpec spec{"zb_h1", 3, 5};
-  EXPECT_EQ(validation_error(build_schedule(spec), spec), "(valid)");
+  EXPECT_EQ(validation_error(build_schedule(spec), spec), "(no error thrown)");
 }
 
 TEST(Validate, MissingSendLeavesTheRecvUnmatched) {
