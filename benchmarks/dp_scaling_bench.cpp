@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
   double overlap_median[2] = {0, 0};
   if (reducer) {
     int64_t numel = 0;
-    for (const auto& b : reducer->plan().buckets) numel += b.numel;
+    for (const auto& b : reducer->layout().buckets) numel += b.numel;
     auto flat = torch::ones({numel});
     std::vector<double> times;
     for (int i = 0; i < 7; ++i) {
@@ -224,7 +224,7 @@ int main(int argc, char** argv) {
                 "\"threads\": %d, \"buckets\": %zu, \"median_step_s\": %.6f, \"tokens_per_second\": %.1f, "
                 "\"forward_ms\": %.2f, \"backward_ms\": %.2f, \"forward_cpu_ms\": %.2f, \"backward_cpu_ms\": %.2f, \"exposed_ms\": %.2f, \"exposed_last_rank_ms\": %.2f, \"optimizer_ms\": %.2f, "
                 "\"allreduce_ms\": %.2f, \"helper_threads_cpu_ms\": %.2f, \"overlap_share_min_rank\": %.3f, \"overlap_share_max_rank\": %.3f}\n",
-                ranks, layers, d, T, B, threads, reducer ? reducer->plan().buckets.size() : size_t(0), step,
+                ranks, layers, d, T, B, threads, reducer ? reducer->layout().buckets.size() : size_t(0), step,
                 ranks * B * T / step, 1e3 * median(field[kForward]), 1e3 * median(field[kBackward]),
                 1e3 * median(field[kForwardCpu]), 1e3 * median(field[kBackwardCpu]),
                 1e3 * median(field[kFinish]), 1e3 * median(finish_last_rank), 1e3 * median(field[kOptimizer]), allreduce_ms, helper_cpu_ms, overlap_median[0],

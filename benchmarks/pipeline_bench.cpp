@@ -161,7 +161,7 @@ std::optional<Row> measure(const Setup& setup, comm::Communicator& world, const 
   const int layers = setup.args.layers, T = setup.args.T, mb = setup.args.microbatch;
   pipeline::ScheduleSpec spec{kind, p, m, kind == "interleaved_virtual" ? 2 : 1};
   auto model = TransformerModel::build(setup.model, 0);  // fresh: the executor unties the head's embedding copy
-  pipeline::PipelineExecutor executor(model, uniform_stages(layers, p * spec.virtual_stages_v), groups, spec, {},
+  pipeline::PipelineExecutor executor(model, uniform_stages(layers, p * spec.virtual_stages), groups, spec, {},
                                       torch::kCPU);
   torch::manual_seed(7);  // the same batch on every stage
   auto ids = torch::randint(0, setup.model.vocab_size, {m * mb, T + 1}, torch::kLong);
@@ -199,7 +199,7 @@ std::optional<Row> measure(const Setup& setup, comm::Communicator& world, const 
               "\"bubble_measured\": %.4f, \"bubble_simulated\": %.4f, \"makespan_ms\": %.1f, \"busy_ms\": %.1f, "
               "\"F_ms\": %.2f, \"B_ms\": %.2f, \"b_ms\": %.2f, \"w_ms\": %.2f, \"peak_stashed\": %d, "
               "\"peak_stashed_bytes\": %lld, \"trace\": \"%s\"}\n",
-              kind.c_str(), p, m, spec.virtual_stages_v, row.theory, row.measured, row.simulated, row.makespan_ms,
+              kind.c_str(), p, m, spec.virtual_stages, row.theory, row.measured, row.simulated, row.makespan_ms,
               row.busy_ms, costs.forward, costs.backward, costs.backward_input, costs.backward_weight, stashed,
               static_cast<long long>(row.peak_stashed_bytes), path.c_str());
   std::fflush(stdout);
@@ -217,17 +217,17 @@ void print_summary(const Setup& setup, int p, const std::vector<Row>& rows) {
               "simulated", "step(ms)", "busy(ms)", "stash", "stash(KiB)");
   for (const auto& r : rows)
     std::printf("  %-23s %3d %7.1f%% %8.1f%% %6.2fx %9.1f%% %10.1f %9.1f %6d %12.0f\n",
-                (r.spec.kind + (r.spec.virtual_stages_v > 1 ? " v=2" : "")).c_str(), r.spec.microbatches_m,
+                (r.spec.kind + (r.spec.virtual_stages > 1 ? " v=2" : "")).c_str(), r.spec.microbatches,
                 100 * r.theory, 100 * r.measured, r.measured / r.theory, 100 * r.simulated, r.makespan_ms, r.busy_ms,
                 r.peak_stashed, r.peak_stashed_bytes / 1024.0);
   // (p/m)·simple + one microbatch.
   for (const auto& r : rows) {
     if (r.spec.kind != "interleaved") continue;
     for (const auto& s : rows)
-      if (s.spec.kind == "simple" && s.spec.microbatches_m == r.spec.microbatches_m) {
-        const double bound = double(p) / r.spec.microbatches_m * s.peak_stashed_bytes + microbatch_bytes;
+      if (s.spec.kind == "simple" && s.spec.microbatches == r.spec.microbatches) {
+        const double bound = double(p) / r.spec.microbatches * s.peak_stashed_bytes + microbatch_bytes;
         std::printf("# m=%d: interleaved stash %.0f KiB <= (p/m)·simple + one microbatch = %.0f KiB: %s\n",
-                    r.spec.microbatches_m, r.peak_stashed_bytes / 1024.0, bound / 1024,
+                    r.spec.microbatches, r.peak_stashed_bytes / 1024.0, bound / 1024,
                     r.peak_stashed_bytes <= bound ? "yes" : "NO");
       }
   }

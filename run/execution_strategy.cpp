@@ -44,7 +44,7 @@ ExecutionStrategy data_parallel(const TrainArgs& args, TransformerModel& model, 
   }
   s.executor = std::make_unique<ReplicaExecutor>(model, trainer_world, s.reducer.get());
   s.description = world.size() > 1 ? "data parallel over " + std::to_string(world.size()) + " processes, " +
-                                         std::to_string(s.reducer->plan().buckets.size()) + " gradient buckets"
+                                         std::to_string(s.reducer->layout().buckets.size()) + " gradient buckets"
                                    : "one process";
   return s;
 }

@@ -58,8 +58,8 @@ Trainer::Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor
     total_steps_ = static_cast<int>(steps);
     tokens_per_step_ = static_cast<int64_t>(global_batch) * args.block_size;
   }
-  schedule_ = LrSchedule{args.lr_scheduler_type, args.learning_rate, args.warmup_steps, std::max(1, total_steps_)};
-  schedule_.validate();
+  lr_schedule_ = LrSchedule{args.lr_scheduler_type, args.learning_rate, args.warmup_steps, std::max(1, total_steps_)};
+  lr_schedule_.validate();
 }
 
 std::vector<Batch> Trainer::step_batches(int step) const {
@@ -135,7 +135,7 @@ TrainOutcome Trainer::train() {
     // step must not wait for the device (checked under CUDA's sync-debug mode).
     std::optional<SyncDebugScope> no_sync;
     if (!reads_results && !scaler_) no_sync.emplace(sync_debug);
-    const double lr = schedule_.at(step);
+    const double lr = lr_schedule_.at(step);
     optimizer_->set_learning_rate(lr);
     optimizer_->zero_grad();
     if (scaler_) executor_.set_loss_scale(scaler_->scale());

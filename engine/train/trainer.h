@@ -55,7 +55,7 @@ class Trainer {
   int skipped_steps_ = 0;              // float16 overflows
   std::vector<torch::Tensor> params_;
   std::unique_ptr<BatchOrder> order_;
-  LrSchedule schedule_;
+  LrSchedule lr_schedule_;
   CheckpointStore store_;
   MetricsLog log_;
   int total_steps_ = 0;

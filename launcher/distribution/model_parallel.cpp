@@ -138,9 +138,9 @@ void read_pipeline_degree(const JsonObject& p, ModelParallelParams& mp) {
               " and pipeline_parallel_degree " + describe_json(p["pipeline_parallel_degree"]) + ")");
   }
   if (p.has("partitions")) {
-    mp.partitions = p["partitions"].get<int>();
+    mp.pp_size = p["partitions"].get<int>();
   } else if (p.has("pipeline_parallel_degree")) {
-    mp.partitions = p["pipeline_parallel_degree"].get<int>();
+    mp.pp_size = p["pipeline_parallel_degree"].get<int>();
   } else {
     p.at("partitions").fail("required (the number of pipeline stages; alias pipeline_parallel_degree)");
   }
@@ -190,7 +190,7 @@ void read_data_parallel(const JsonObject& p, ModelParallelParams& mp) {
 void read_partitioning(const JsonObject& p, ModelParallelParams& mp) {
   // The cap itself is checked against the schedule in make_parallel_plan
   // (run/parallel_plan.cpp), which has the schedule to measure.
-  mp.active_microbatches = p.has("active_microbatches") ? p["active_microbatches"].get<int>() : mp.partitions + 2;
+  mp.active_microbatches = p.has("active_microbatches") ? p["active_microbatches"].get<int>() : mp.pp_size + 2;
 
   if (p.has("auto_partition")) mp.auto_partition = p["auto_partition"].get<bool>();
   if (!mp.auto_partition && !p.has("default_partition")) {
@@ -198,9 +198,9 @@ void read_partitioning(const JsonObject& p, ModelParallelParams& mp) {
   }
   if (p.has("default_partition")) {
     mp.default_partition = p["default_partition"].get<int>();
-    if (mp.default_partition >= mp.partitions) {
+    if (mp.default_partition >= mp.pp_size) {
       p.at("default_partition")
-          .fail("expected a partition index below partitions " + std::to_string(mp.partitions) + ", got " +
+          .fail("expected a partition index below partitions " + std::to_string(mp.pp_size) + ", got " +
                 std::to_string(mp.default_partition));
     }
   }
@@ -211,7 +211,7 @@ void read_partitioning(const JsonObject& p, ModelParallelParams& mp) {
     p.at("auto_partition")
         .fail("False is not supported: tandem has no per-module partition assignments, so every layer would go to "
               "default_partition " + std::to_string(mp.default_partition) + " and leave the other " +
-              std::to_string(mp.partitions - 1) + " stage(s) empty; leave auto_partition True");
+              std::to_string(mp.pp_size - 1) + " stage(s) empty; leave auto_partition True");
   }
   if (p.has("default_partition")) {
     mp.notes.push_back("default_partition " + std::to_string(mp.default_partition) +
@@ -326,8 +326,8 @@ ModelParallelParams parse_mp_parameters_arg(const std::string& text) {
 }
 
 void check_partitions_divide(const ModelParallelParams& mp, int world_size, const std::string& world) {
-  if (world_size % mp.partitions != 0) {
-    throw UsageError("partitions: " + std::to_string(mp.partitions) + " pipeline stages do not divide " + world +
+  if (world_size % mp.pp_size != 0) {
+    throw UsageError("partitions: " + std::to_string(mp.pp_size) + " pipeline stages do not divide " + world +
                      "; the processes must split into whole pipelines");
   }
 }

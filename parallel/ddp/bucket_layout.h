@@ -3,7 +3,7 @@
 // SMDDP do: parameters in reverse registration order (roughly the order
 // backward produces their gradients), cut into buckets; the first bucket is
 // small (about 1 MiB) so communication starts early, the rest are capped
-// (25 MiB). Pure: the same parameter sizes give the same plan on every rank.
+// (25 MiB). Pure: the same parameter sizes give the same layout on every rank.
 
 #include <cstdint>
 #include <string>
@@ -22,14 +22,14 @@ struct Bucket {
   int64_t numel = 0;
 };
 
-struct BucketPlan {
+struct BucketLayout {
   std::vector<Bucket> buckets;
   std::vector<size_t> bucket_of;  // parameter index -> bucket index
   // "3 buckets: [12 params, 262144 elems] ..." — compared across ranks at start.
   std::string describe() const;
 };
 
-BucketPlan plan_buckets(const std::vector<int64_t>& parameter_numels, int64_t element_bytes, int64_t first_bucket_bytes,
+BucketLayout layout_buckets(const std::vector<int64_t>& parameter_numels, int64_t element_bytes, int64_t first_bucket_bytes,
                         int64_t bucket_cap_bytes);
 
 }  // namespace tandem::ddp

@@ -37,7 +37,7 @@ struct ParallelLayout {
 
 // Throws UsageError unless world_size >= 1, partitions >= 1, partitions divides
 // world_size, and processes_per_host >= 1 divides world_size.
-ParallelLayout make_layout(int world_size, int partitions, const Placement& placement, int processes_per_host);
+ParallelLayout make_layout(int world_size, int pp_size, const Placement& placement, int processes_per_host);
 
 // SageMaker's host names: "algo-1", "algo-2", ...
 std::string host_name(int host_index);

@@ -37,7 +37,7 @@ void backward_with_scale(const std::vector<torch::Tensor>& params, double c) {
 TEST(GradientReducer, AveragesGradientsOverRanks) {
   auto params = make_params(7);
   GradientReducer reducer(params, world(), {64, 256});
-  EXPECT_GE(reducer.plan().buckets.size(), 2u);
+  EXPECT_GE(reducer.layout().buckets.size(), 2u);
   reducer.before_backward(true);
   backward_with_scale(params, world().rank() + 1);
   reducer.finish();

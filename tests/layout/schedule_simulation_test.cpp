@@ -20,8 +20,8 @@ namespace tandem::pipeline {
 namespace {
 
 std::string name_of(const ScheduleSpec& spec) {
-  return spec.kind + " p=" + std::to_string(spec.stages_p) + " m=" + std::to_string(spec.microbatches_m) +
-         " v=" + std::to_string(spec.virtual_stages_v);
+  return spec.kind + " p=" + std::to_string(spec.pp_size) + " m=" + std::to_string(spec.microbatches) +
+         " v=" + std::to_string(spec.virtual_stages);
 }
 
 }  // namespace
@@ -45,7 +45,7 @@ TEST_P(EverySchedule, IsValidDeadlockFreeAndHasTheBubbleOfItsFormula) {
   if (closed) {
     EXPECT_NEAR(result.bubble_fraction, *closed, 1e-12);
   } else {
-    EXPECT_LT(spec.microbatches_m, spec.stages_p) << "closed forms cover every m >= p";
+    EXPECT_LT(spec.microbatches, spec.pp_size) << "closed forms cover every m >= p";
   }
 }
 

@@ -133,7 +133,7 @@ LossSums PipelineExecutor::forward_backward(const std::vector<Batch>& micro_step
   peak_stashed_ = 0;
   peak_stashed_bytes_ = 0;
   for (size_t k = 0; k < micro_steps.size(); ++k)
-    run_step(micro_steps[k], /*sync=*/k + 1 == micro_steps.size(), 1.0 / (accumulation * spec_.microbatches_m),
+    run_step(micro_steps[k], /*sync=*/k + 1 == micro_steps.size(), 1.0 / (accumulation * spec_.microbatches),
              loss_sum);
   if (last_stage() % me_.pp_size != me_.pp_rank || !holds_head()) return {torch::Tensor(), 0};
   return {loss_sum / accumulation, 1.0};
@@ -173,7 +173,7 @@ struct PipelineExecutor::StepState {
 };
 
 void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale, torch::Tensor& loss_sum) {
-  const int m = spec_.microbatches_m;
+  const int m = spec_.microbatches;
   if (batch.examples() % m != 0)
     throw UsageError("per_device_train_batch_size " + std::to_string(batch.examples()) +
                      " is not divisible by microbatches " + std::to_string(m));
@@ -237,7 +237,7 @@ void PipelineExecutor::forward(const Action& act, StepState& step) {
   if (stage == last_stage()) {
     // The last stage ends with the head: its loss comes without full logits.
     auto loss = model_.loss(in, ctx, layers.begin, part.targets).loss;
-    step.loss_sum += loss.detach().to(torch::kFloat64) / spec_.microbatches_m;
+    step.loss_sum += loss.detach().to(torch::kFloat64) / spec_.microbatches;
     s.output = scaled_for_backward(loss * step.loss_scale);  // mean over the replica's batch, as one process computes it
   } else {
     s.output = model_.forward(in, ctx, layers.begin, layers.end);

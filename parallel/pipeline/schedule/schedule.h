@@ -21,9 +21,9 @@ namespace tandem::pipeline {
 
 struct ScheduleSpec {
   std::string kind;  // "simple", "interleaved", "interleaved_virtual", "zb_h1"
-  int stages_p = 1;  // pipeline ranks (SMP partitions)
-  int microbatches_m = 1;
-  int virtual_stages_v = 1;  // model chunks per rank; > 1 only for interleaved_virtual
+  int pp_size = 1;  // pipeline ranks (SMP partitions)
+  int microbatches = 1;
+  int virtual_stages = 1;  // model chunks per rank; > 1 only for interleaved_virtual
 };
 
 // Throws UsageError naming the parameter and the numbers when the spec cannot be

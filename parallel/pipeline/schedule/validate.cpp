@@ -30,7 +30,7 @@ struct StageProgress {
 class Validator {
  public:
   Validator(const Schedule& schedule, const ScheduleSpec& spec)
-      : schedule_(schedule), p_(spec.stages_p), m_(spec.microbatches_m), v_(spec.virtual_stages_v) {}
+      : schedule_(schedule), p_(spec.pp_size), m_(spec.microbatches), v_(spec.virtual_stages) {}
 
   void run() {
     if (static_cast<int>(schedule_.size()) != p_) {
