@@ -108,31 +108,13 @@ flags::FlagTable<LmHeadArgs> make_lm_head_table() {
 
 }  // namespace
 
-const flags::FlagTable<LmHeadArgs>& lm_head_flag_table() {
-  static const auto table = make_lm_head_table();
-  return table;
-}
+const flags::FlagTable<LmHeadArgs>& lm_head_flag_table() { return flags::built_once<make_lm_head_table>(); }
 
-const flags::FlagTable<ThroughputArgs>& throughput_flag_table() {
-  static const auto table = make_throughput_table();
-  return table;
-}
-const flags::FlagTable<DpScalingArgs>& dp_scaling_flag_table() {
-  static const auto table = make_dp_scaling_table();
-  return table;
-}
-const flags::FlagTable<PipelineArgs>& pipeline_flag_table() {
-  static const auto table = make_pipeline_table();
-  return table;
-}
-const flags::FlagTable<SizeSweepArgs>& allreduce_flag_table() {
-  static const auto table = make_allreduce_table();
-  return table;
-}
-const flags::FlagTable<SizeSweepArgs>& p2p_latency_flag_table() {
-  static const auto table = make_p2p_latency_table();
-  return table;
-}
+const flags::FlagTable<ThroughputArgs>& throughput_flag_table() { return flags::built_once<make_throughput_table>(); }
+const flags::FlagTable<DpScalingArgs>& dp_scaling_flag_table() { return flags::built_once<make_dp_scaling_table>(); }
+const flags::FlagTable<PipelineArgs>& pipeline_flag_table() { return flags::built_once<make_pipeline_table>(); }
+const flags::FlagTable<SizeSweepArgs>& allreduce_flag_table() { return flags::built_once<make_allreduce_table>(); }
+const flags::FlagTable<SizeSweepArgs>& p2p_latency_flag_table() { return flags::built_once<make_p2p_latency_table>(); }
 
 void validate_size_sweep_args(const SizeSweepArgs& args) {
   if (args.max_bytes < args.min_bytes)

@@ -34,6 +34,7 @@
 #include "parallel/comm/runtime.h"
 #include "parallel/ddp/gradient_reducer.h"
 #include "parallel/world/comm_world.h"
+#include "run/execution_strategy.h"
 
 #include <time.h>
 #include <unistd.h>
@@ -133,12 +134,12 @@ int main(int argc, char** argv) {
   const tandem::ModelConfig c = tandem::bench::gpt_shape(layers, d, heads, T);
   auto model = TransformerModel::build(c, 0);
 
-  // As launcher/commands/execution_strategy.cpp's data_parallel(): a group of
-  // every process, a reducer only when there is more than one.
+  // Data parallel's group from the run library, a reducer only when there is
+  // more than one process; the executor reaches it through PhaseClock.
   std::unique_ptr<comm::Communicator> group;
   std::unique_ptr<ddp::GradientReducer> reducer;
   if (ranks > 1) {
-    group = comm::make_communicator(comm::Backend::Mpi, comm::Memory::Host);
+    group = run::whole_job_group(world_group, comm::Backend::Mpi, torch::kCPU);
     reducer = std::make_unique<ddp::GradientReducer>(model.parameters(), *group, buckets);
   }
   parallel::CommWorld world(world_group);
@@ -203,7 +204,7 @@ int main(int argc, char** argv) {
   double comm_exposed_ms = 0;  // slowest rank's median
   if (reducer) {
     int64_t numel = 0;
-    for (const auto& b : reducer->plan().buckets) numel += b.numel;
+    for (const auto& b : reducer->layout().buckets) numel += b.numel;
     auto flat = torch::ones({numel});
     std::vector<double> times;
     for (int i = 0; i < 7; ++i) {
@@ -230,7 +231,7 @@ int main(int argc, char** argv) {
                 "\"threads\": %d, \"buckets\": %zu, \"median_step_s\": %.6f, \"tokens_per_second\": %.1f, "
                 "\"forward_ms\": %.2f, \"backward_ms\": %.2f, \"forward_cpu_ms\": %.2f, \"backward_cpu_ms\": %.2f, \"exposed_ms\": %.2f, \"exposed_last_rank_ms\": %.2f, \"optimizer_ms\": %.2f, "
                 "\"allreduce_ms\": %.2f, \"helper_threads_cpu_ms\": %.2f, \"overlap_share_min_rank\": %.3f, \"overlap_share_max_rank\": %.3f, \"comm_exposed_ms\": %.2f}\n",
-                ranks, layers, d, T, B, threads, reducer ? reducer->plan().buckets.size() : size_t(0), step,
+                ranks, layers, d, T, B, threads, reducer ? reducer->layout().buckets.size() : size_t(0), step,
                 ranks * B * T / step, 1e3 * median(field[kForward]), 1e3 * median(field[kBackward]),
                 1e3 * median(field[kForwardCpu]), 1e3 * median(field[kBackwardCpu]),
                 1e3 * median(field[kFinish]), 1e3 * median(finish_last_rank), 1e3 * median(field[kOptimizer]), allreduce_ms, helper_cpu_ms, overlap_median[0],

@@ -30,6 +30,7 @@
 #include "parallel/pipeline/schedule/bubble.h"
 #include "parallel/pipeline/schedule/chrome_trace.h"
 #include "parallel/pipeline/schedule/simulate.h"
+#include "parallel/world/process_groups.h"
 
 #include <algorithm>
 #include <chrono>
@@ -37,6 +38,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -126,129 +128,140 @@ struct Row {
   int64_t peak_stashed_bytes;
 };
 
+// Mean cost (ms) of each compute kind in a step's timeline, for the simulator.
+pipeline::Costs mean_costs(const std::vector<pipeline::TimedAction>& timeline) {
+  double sum[4] = {0, 0, 0, 0}, count[4] = {0, 0, 0, 0};
+  for (const auto& t : timeline) {
+    const int k = t.action.kind == pipeline::ActionKind::Forward         ? 0
+                  : t.action.kind == pipeline::ActionKind::Backward      ? 1
+                  : t.action.kind == pipeline::ActionKind::BackwardInput ? 2
+                                                                          : 3;
+    sum[k] += (t.end_us - t.start_us) / 1e3;
+    count[k] += 1;
+  }
+  pipeline::Costs costs;
+  costs.forward = count[0] ? sum[0] / count[0] : 0;
+  costs.backward = count[1] ? sum[1] / count[1] : 0;
+  costs.backward_input = count[2] ? sum[2] / count[2] : 0;
+  costs.backward_weight = count[3] ? sum[3] / count[3] : 0;
+  return costs;
+}
+
+struct Setup {
+  tandem::bench::PipelineArgs args;
+  tandem::ModelConfig model;
+  std::string trace_dir;
+};
+
+// One schedule at m microbatches on the real executor: the row on rank 0 (the
+// JSON line printed and the trace written), nothing on the other ranks.
+std::optional<Row> measure(const Setup& setup, comm::Communicator& world, const parallel::ProcessGroups& groups,
+                           const std::string& kind, int m) {
+  const int rank = world.rank(), p = world.size();
+  const int layers = setup.args.layers, T = setup.args.T, mb = setup.args.microbatch;
+  pipeline::ScheduleSpec spec{kind, p, m, kind == "interleaved_virtual" ? 2 : 1};
+  auto model = TransformerModel::build(setup.model, 0);  // fresh: the executor unties the head's embedding copy
+  pipeline::PipelineExecutor executor(model, uniform_stages(layers, p * spec.virtual_stages), groups, spec, {},
+                                      torch::kCPU);
+  torch::manual_seed(7);  // the same batch on every stage
+  auto ids = torch::randint(0, setup.model.vocab_size, {m * mb, T + 1}, torch::kLong);
+  const Batch batch{ids.slice(1, 0, T).contiguous(), ids.slice(1, 1, T + 1).contiguous(), {}};
+
+  std::vector<double> bubbles, makespans, busys;
+  std::vector<pipeline::TimedAction> timeline;
+  for (int s = 0; s < setup.args.warmup + setup.args.steps; ++s) {
+    for (auto& [name, param] : executor.named_parameters())
+      if (param.grad().defined()) param.mutable_grad().zero_();
+    world.barrier();
+    const double zero = now_us();
+    executor.forward_backward({batch});
+    timeline = gather_timelines(world, executor.last_step_timeline(), zero);
+    if (s < setup.args.warmup || rank != 0) continue;
+    const Span span = span_of(timeline, p);
+    bubbles.push_back(span.bubble);
+    makespans.push_back(span.makespan_ms);
+    busys.push_back(span.busy_ms);
+  }
+  int stashed = executor.peak_stashed();
+  double stashed_bytes = static_cast<double>(executor.peak_stashed_bytes());
+  world.allreduce(&stashed, 1, comm::DType::Int32, comm::ReduceOp::Max);
+  world.allreduce(&stashed_bytes, 1, comm::DType::Float64, comm::ReduceOp::Max);
+  if (rank != 0) return std::nullopt;
+
+  const pipeline::Costs costs = mean_costs(timeline);
+  const auto predicted = pipeline::simulate(pipeline::build_schedule(spec), costs);
+  Row row{spec, pipeline::theoretical_bubble(spec), median(bubbles), predicted.bubble_fraction,
+          median(makespans), median(busys), costs, stashed, static_cast<int64_t>(stashed_bytes)};
+  std::filesystem::create_directories(setup.trace_dir);
+  const std::string path = setup.trace_dir + "/pipeline_" + kind + "_m" + std::to_string(m) + ".json";
+  std::ofstream(path) << pipeline::chrome_trace_json(timeline) << "\n";
+  std::printf("{\"schedule\": \"%s\", \"p\": %d, \"m\": %d, \"v\": %d, \"bubble_theory\": %.4f, "
+              "\"bubble_measured\": %.4f, \"bubble_simulated\": %.4f, \"makespan_ms\": %.1f, \"busy_ms\": %.1f, "
+              "\"F_ms\": %.2f, \"B_ms\": %.2f, \"b_ms\": %.2f, \"w_ms\": %.2f, \"peak_stashed\": %d, "
+              "\"peak_stashed_bytes\": %lld, \"trace\": \"%s\"}\n",
+              kind.c_str(), p, m, spec.virtual_stages, row.theory, row.measured, row.simulated, row.makespan_ms,
+              row.busy_ms, costs.forward, costs.backward, costs.backward_input, costs.backward_weight, stashed,
+              static_cast<long long>(row.peak_stashed_bytes), path.c_str());
+  std::fflush(stdout);
+  return row;
+}
+
+// The table of every row, and 1F1B's stash bound against GPipe's at the same m.
+void print_summary(const Setup& setup, int p, const std::vector<Row>& rows) {
+  const auto& a = setup.args;
+  const double microbatch_bytes = 4.0 * a.microbatch * a.T * a.d;  // one boundary tensor, float32
+  std::printf("\n# p=%d, %d blocks d=%d T=%d, microbatch %d examples (%.0f KiB per boundary tensor), "
+              "median of %d steps\n",
+              p, a.layers, a.d, a.T, a.microbatch, microbatch_bytes / 1024, a.steps);
+  std::printf("# %-23s %3s %8s %9s %7s %10s %10s %9s %6s %12s\n", "schedule", "m", "theory", "measured", "ratio",
+              "simulated", "step(ms)", "busy(ms)", "stash", "stash(KiB)");
+  for (const auto& r : rows)
+    std::printf("  %-23s %3d %7.1f%% %8.1f%% %6.2fx %9.1f%% %10.1f %9.1f %6d %12.0f\n",
+                (r.spec.kind + (r.spec.virtual_stages > 1 ? " v=2" : "")).c_str(), r.spec.microbatches,
+                100 * r.theory, 100 * r.measured, r.measured / r.theory, 100 * r.simulated, r.makespan_ms, r.busy_ms,
+                r.peak_stashed, r.peak_stashed_bytes / 1024.0);
+  // (p/m)·simple + one microbatch.
+  for (const auto& r : rows) {
+    if (r.spec.kind != "interleaved") continue;
+    for (const auto& s : rows)
+      if (s.spec.kind == "simple" && s.spec.microbatches == r.spec.microbatches) {
+        const double bound = double(p) / r.spec.microbatches * s.peak_stashed_bytes + microbatch_bytes;
+        std::printf("# m=%d: interleaved stash %.0f KiB <= (p/m)·simple + one microbatch = %.0f KiB: %s\n",
+                    r.spec.microbatches, r.peak_stashed_bytes / 1024.0, bound / 1024,
+                    r.peak_stashed_bytes <= bound ? "yes" : "NO");
+      }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto args = bench::parse_or_exit(bench::pipeline_flag_table(), argc, argv);  // before MPI: a bad flag exits 2
+  Setup setup;
+  setup.args = bench::parse_or_exit(bench::pipeline_flag_table(), argc, argv);  // before MPI: a bad flag exits 2
   comm::init();
   comm::Communicator& world = comm::world();
   const int rank = world.rank(), p = world.size();
-  const int layers = args.layers, d = args.d, heads = args.heads, T = args.T, mb = args.microbatch;
-  const int steps = args.steps, warmup = args.warmup;
+  const auto& args = setup.args;
   // Beside the binary by default (build*/ is ignored by git).
-  const std::string trace_dir = !args.trace_dir.empty()
-                                    ? args.trace_dir
-                                    : (std::filesystem::path(argv[0]).parent_path() / "results").string();
+  setup.trace_dir = !args.trace_dir.empty() ? args.trace_dir
+                                            : (std::filesystem::path(argv[0]).parent_path() / "results").string();
+  setup.model = tandem::bench::gpt_shape(args.layers, args.d, args.heads, args.T);
   torch::set_num_threads(args.threads);
-  if (p < 2 || layers % (2 * p) != 0) {
+  if (p < 2 || args.layers % (2 * p) != 0) {
     if (rank == 0) std::fprintf(stderr, "pipeline_bench: run under mpirun -np P >= 2 with --layers a multiple of 2P\n");
     comm::finalize();
     return 2;
   }
 
-  // As launcher/commands/execution_strategy.cpp's model_parallel() with one
-  // replica: the pipeline is every rank, the data group is each rank alone,
-  // and the first and last stage share the tied embedding.
-  auto pipeline_group = world.split(0, rank);
-  auto data_group = world.split(rank, 0);
-  auto tied_group = world.split(rank == 0 || rank == p - 1 ? 0 : 1 + rank, rank);
-  const pipeline::PipelineGroups groups{pipeline_group.get(), data_group.get(), tied_group.get(), rank, p, 0, 1};
-
-  const tandem::ModelConfig c = tandem::bench::gpt_shape(layers, d, heads, T);
-
+  // One replica: the pipeline is every rank, the data group each rank alone.
+  parallel::ProcessGroups groups =
+      parallel::make_process_groups(world, parallel::make_layout(p, p, parallel::parse_placement("cluster"), p));
   std::vector<Row> rows;
-  for (const std::string kind : {"simple", "interleaved", "interleaved_virtual", "zb_h1"}) {
-    for (const int m : {4, 8}) {
-      pipeline::ScheduleSpec spec{kind, p, m, kind == "interleaved_virtual" ? 2 : 1};
-      auto model = TransformerModel::build(c, 0);  // fresh: the executor unties the head's embedding copy
-      pipeline::PipelineExecutor executor(model, uniform_stages(layers, p * spec.virtual_stages_v), groups, spec,
-                                          {}, torch::kCPU);
-      torch::manual_seed(7);  // the same batch on every stage
-      auto ids = torch::randint(0, c.vocab_size, {m * mb, T + 1}, torch::kLong);
-      const Batch batch{ids.slice(1, 0, T).contiguous(), ids.slice(1, 1, T + 1).contiguous(), {}};
-
-      std::vector<double> bubbles, makespans, busys;
-      std::vector<pipeline::TimedAction> timeline;
-      for (int s = 0; s < warmup + steps; ++s) {
-        for (auto& [name, param] : executor.named_parameters())
-          if (param.grad().defined()) param.mutable_grad().zero_();
-        world.barrier();
-        const double zero = now_us();
-        executor.forward_backward({batch});
-        timeline = gather_timelines(world, executor.last_step_timeline(), zero);
-        if (s < warmup || rank != 0) continue;
-        const Span span = span_of(timeline, p);
-        bubbles.push_back(span.bubble);
-        makespans.push_back(span.makespan_ms);
-        busys.push_back(span.busy_ms);
-      }
-      int stashed = executor.peak_stashed();
-      double stashed_bytes = static_cast<double>(executor.peak_stashed_bytes());
-      world.allreduce(&stashed, 1, comm::DType::Int32, comm::ReduceOp::Max);
-      world.allreduce(&stashed_bytes, 1, comm::DType::Float64, comm::ReduceOp::Max);
-      if (rank != 0) continue;
-
-      // Mean cost of each compute kind in the last step, for the simulator.
-      double sum[4] = {0, 0, 0, 0}, count[4] = {0, 0, 0, 0};
-      for (const auto& t : timeline) {
-        const int k = t.action.kind == pipeline::ActionKind::Forward         ? 0
-                      : t.action.kind == pipeline::ActionKind::Backward      ? 1
-                      : t.action.kind == pipeline::ActionKind::BackwardInput ? 2
-                                                                              : 3;
-        sum[k] += (t.end_us - t.start_us) / 1e3;
-        count[k] += 1;
-      }
-      pipeline::Costs costs;
-      costs.forward = count[0] ? sum[0] / count[0] : 0;
-      costs.backward = count[1] ? sum[1] / count[1] : 0;
-      costs.backward_input = count[2] ? sum[2] / count[2] : 0;
-      costs.backward_weight = count[3] ? sum[3] / count[3] : 0;
-      const auto predicted = pipeline::simulate(pipeline::build_schedule(spec), costs);
-
-      Row row{spec, pipeline::theoretical_bubble(spec), median(bubbles), predicted.bubble_fraction,
-              median(makespans), median(busys), costs, stashed, static_cast<int64_t>(stashed_bytes)};
-      rows.push_back(row);
-      std::filesystem::create_directories(trace_dir);
-      const std::string path = trace_dir + "/pipeline_" + kind + "_m" + std::to_string(m) + ".json";
-      std::ofstream(path) << pipeline::chrome_trace_json(timeline) << "\n";
-      std::printf("{\"schedule\": \"%s\", \"p\": %d, \"m\": %d, \"v\": %d, \"bubble_theory\": %.4f, "
-                  "\"bubble_measured\": %.4f, \"bubble_simulated\": %.4f, \"makespan_ms\": %.1f, \"busy_ms\": %.1f, "
-                  "\"F_ms\": %.2f, \"B_ms\": %.2f, \"b_ms\": %.2f, \"w_ms\": %.2f, \"peak_stashed\": %d, "
-                  "\"peak_stashed_bytes\": %lld, \"trace\": \"%s\"}\n",
-                  kind.c_str(), p, m, spec.virtual_stages_v, row.theory, row.measured, row.simulated,
-                  row.makespan_ms, row.busy_ms, costs.forward, costs.backward, costs.backward_input,
-                  costs.backward_weight, stashed, static_cast<long long>(row.peak_stashed_bytes), path.c_str());
-      std::fflush(stdout);
-    }
-  }
-
-  if (rank == 0) {
-    const double microbatch_bytes = 4.0 * mb * T * d;  // one boundary tensor, float32
-    std::printf("\n# p=%d, %d blocks d=%d T=%d, microbatch %d examples (%.0f KiB per boundary tensor), "
-                "median of %d steps\n",
-                p, layers, d, T, mb, microbatch_bytes / 1024, steps);
-    std::printf("# %-23s %3s %8s %9s %7s %10s %10s %9s %6s %12s\n", "schedule", "m", "theory", "measured", "ratio",
-                "simulated", "step(ms)", "busy(ms)", "stash", "stash(KiB)");
-    for (const auto& r : rows)
-      std::printf("  %-23s %3d %7.1f%% %8.1f%% %6.2fx %9.1f%% %10.1f %9.1f %6d %12.0f\n",
-                  (r.spec.kind + (r.spec.virtual_stages_v > 1 ? " v=2" : "")).c_str(), r.spec.microbatches_m,
-                  100 * r.theory, 100 * r.measured, r.measured / r.theory, 100 * r.simulated, r.makespan_ms,
-                  r.busy_ms, r.peak_stashed, r.peak_stashed_bytes / 1024.0);
-    // 1F1B's stash bound against GPipe's at the same m: (p/m)·simple + one microbatch.
-    for (const auto& r : rows) {
-      if (r.spec.kind != "interleaved") continue;
-      for (const auto& s : rows)
-        if (s.spec.kind == "simple" && s.spec.microbatches_m == r.spec.microbatches_m) {
-          const double bound = double(p) / r.spec.microbatches_m * s.peak_stashed_bytes + microbatch_bytes;
-          std::printf("# m=%d: interleaved stash %.0f KiB <= (p/m)·simple + one microbatch = %.0f KiB: %s\n",
-                      r.spec.microbatches_m, r.peak_stashed_bytes / 1024.0, bound / 1024,
-                      r.peak_stashed_bytes <= bound ? "yes" : "NO");
-        }
-    }
-  }
-  tied_group.reset();
-  data_group.reset();
-  pipeline_group.reset();
+  for (const std::string kind : {"simple", "interleaved", "interleaved_virtual", "zb_h1"})
+    for (const int m : {4, 8})
+      if (auto row = measure(setup, world, groups, kind, m)) rows.push_back(*row);
+  if (rank == 0) print_summary(setup, p, rows);
+  groups = {};
   comm::finalize();
   return 0;
 }

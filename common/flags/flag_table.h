@@ -210,4 +210,12 @@ class FlagTable {
 // True when the user asked for help: `--help` or `-h` anywhere on the line.
 bool wants_help(const std::vector<std::string>& argv);
 
+// The table `Make` builds, built on first use and kept: every command's
+// `*_flag_table()` accessor is `return flags::built_once<make_table>();`.
+template <auto Make>
+const auto& built_once() {
+  static const auto table = Make();
+  return table;
+}
+
 }  // namespace tandem::flags

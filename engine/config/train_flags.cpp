@@ -103,10 +103,7 @@ flags::FlagTable<TrainArgs> make_table() {
 
 }  // namespace
 
-const flags::FlagTable<TrainArgs>& train_flag_table() {
-  static const flags::FlagTable<TrainArgs> table = make_table();
-  return table;
-}
+const flags::FlagTable<TrainArgs>& train_flag_table() { return flags::built_once<make_table>(); }
 
 TrainArgs::TrainArgs() { train_flag_table().apply_defaults(*this, {}); }
 

@@ -36,12 +36,12 @@ std::string rng_file(int rank) { return "rng_state_" + std::to_string(rank) + ".
 }  // namespace
 
 Trainer::Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor& executor, World& world,
-                 ReplicaSlot slot, torch::Device device)
+                 const RankCoordinates& me, torch::Device device)
     : args_(args),
       setup_(setup),
       executor_(executor),
       world_(world),
-      slot_(slot),
+      me_(me),
       device_(device),
       store_(args.output_dir, args.save_total_limit),
       log_(args.output_data_dir, world.is_main(),
@@ -51,15 +51,15 @@ Trainer::Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor
   optimizer_ = std::make_unique<AdamW>(named, adamw_settings(args));
   if (args.fp16) scaler_ = std::make_unique<LossScaler>(device);
   if (setup_.train) {
-    const size_t global_batch = static_cast<size_t>(args.per_device_train_batch_size) * slot.dp_size *
+    const size_t global_batch = static_cast<size_t>(args.per_device_train_batch_size) * me.dp_size *
                                 args.gradient_accumulation_steps;
     order_ = std::make_unique<BatchOrder>(setup_.train->size(), global_batch, static_cast<uint64_t>(args.seed));
     const double steps = args.max_steps > 0 ? args.max_steps : std::ceil(args.epochs * order_->steps_per_epoch());
     total_steps_ = static_cast<int>(steps);
     tokens_per_step_ = static_cast<int64_t>(global_batch) * args.block_size;
   }
-  schedule_ = LrSchedule{args.lr_scheduler_type, args.learning_rate, args.warmup_steps, std::max(1, total_steps_)};
-  schedule_.validate();
+  lr_schedule_ = LrSchedule{args.lr_scheduler_type, args.learning_rate, args.warmup_steps, std::max(1, total_steps_)};
+  lr_schedule_.validate();
 }
 
 std::vector<Batch> Trainer::step_batches(int step) const {
@@ -67,10 +67,10 @@ std::vector<Batch> Trainer::step_batches(int step) const {
   const uint64_t epoch = static_cast<uint64_t>(step) / spe;
   const size_t in_epoch = static_cast<size_t>(step) % spe;
   const size_t b = static_cast<size_t>(args_.per_device_train_batch_size);
-  const size_t per_micro = b * slot_.dp_size;
+  const size_t per_micro = b * me_.dp_size;
   std::vector<Batch> out;
   for (int k = 0; k < args_.gradient_accumulation_steps; ++k) {
-    const size_t begin = k * per_micro + slot_.dp_rank * b;
+    const size_t begin = k * per_micro + me_.dp_rank * b;
     out.push_back(setup_.train->make_batch(order_->indices(epoch, in_epoch, begin, begin + b)).to(device_));
   }
   return out;
@@ -135,7 +135,7 @@ TrainOutcome Trainer::train() {
     // step must not wait for the device (checked under CUDA's sync-debug mode).
     std::optional<SyncDebugScope> no_sync;
     if (!reads_results && !scaler_) no_sync.emplace(sync_debug);
-    const double lr = schedule_.at(step);
+    const double lr = lr_schedule_.at(step);
     optimizer_->set_learning_rate(lr);
     optimizer_->zero_grad();
     if (scaler_) executor_.set_loss_scale(scaler_->scale());
@@ -228,11 +228,11 @@ MetricRecord Trainer::evaluate(int step) {
   const auto t0 = Clock::now();
   const size_t n = setup_.eval->size();
   const size_t b = static_cast<size_t>(args_.per_device_eval_batch_size);
-  const size_t global = b * slot_.dp_size;
+  const size_t global = b * me_.dp_size;
   EvalSums local;
   for (size_t start = 0; start < n; start += global) {
     // The last global batch may be short: each replica takes what is left of its slice.
-    const size_t begin = std::min(n, start + slot_.dp_rank * b), end = std::min(n, begin + b);
+    const size_t begin = std::min(n, start + me_.dp_rank * b), end = std::min(n, begin + b);
     if (begin >= end) continue;
     std::vector<size_t> idx(end - begin);
     for (size_t i = 0; i < idx.size(); ++i) idx[i] = begin + i;
@@ -283,7 +283,7 @@ void Trainer::save_checkpoint(int step, double train_loss_sum, int train_loss_st
                             {"seed", args_.seed},
                             {"model", args_.model_name_or_path},
                             {"world_size", world_.size()},
-                            {"dp_size", slot_.dp_size},
+                            {"dp_size", me_.dp_size},
                             {"shard_suffix", executor_.shard_suffix()},
                             {"train_loss_sum", train_loss_sum},
                             {"train_loss_steps", train_loss_steps},

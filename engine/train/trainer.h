@@ -3,6 +3,7 @@
 // executor's forward/backward -> clip -> AdamW with the scheduled rate ->
 // metrics -> checkpoint. Resumes from the newest complete checkpoint.
 
+#include "common/rank_coordinates.h"
 #include "engine/checkpoint/checkpoint_store.h"
 #include "engine/config/train_args.h"
 #include "engine/data/batch_order.h"
@@ -18,13 +19,6 @@
 
 namespace tandem {
 
-// Where this rank stands among data-parallel replicas: it reads slice
-// dp_rank of every global batch.
-struct ReplicaSlot {
-  int dp_rank = 0;
-  int dp_size = 1;
-};
-
 struct TrainOutcome {
   int steps_done = 0;
   bool stopped_early = false;  // SIGTERM: checkpoint written, run not finished
@@ -33,7 +27,7 @@ struct TrainOutcome {
 
 class Trainer {
  public:
-  Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor& executor, World& world, ReplicaSlot slot,
+  Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor& executor, World& world, const RankCoordinates& me,
           torch::Device device);
 
   TrainOutcome train();
@@ -54,14 +48,14 @@ class Trainer {
   const TrainingSetup& setup_;
   StepExecutor& executor_;
   World& world_;
-  ReplicaSlot slot_;
+  RankCoordinates me_;  // reads slice dp_rank of every global batch
   torch::Device device_;
   std::unique_ptr<AdamW> optimizer_;
   std::unique_ptr<LossScaler> scaler_;  // --fp16 only
   int skipped_steps_ = 0;              // float16 overflows
   std::vector<torch::Tensor> params_;
   std::unique_ptr<BatchOrder> order_;
-  LrSchedule schedule_;
+  LrSchedule lr_schedule_;
   CheckpointStore store_;
   MetricsLog log_;
   int total_steps_ = 0;

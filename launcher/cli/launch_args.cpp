@@ -48,10 +48,7 @@ flags::FlagTable<LaunchArgs> make_table() {
 
 }  // namespace
 
-const flags::FlagTable<LaunchArgs>& launch_flag_table() {
-  static const flags::FlagTable<LaunchArgs> table = make_table();
-  return table;
-}
+const flags::FlagTable<LaunchArgs>& launch_flag_table() { return flags::built_once<make_table>(); }
 
 LaunchArgs parse_launch_args(const std::vector<std::string>& argv) { return launch_flag_table().parse(argv); }
 

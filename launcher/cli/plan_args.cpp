@@ -32,10 +32,7 @@ flags::FlagTable<PlanArgs> make_table() {
 
 }  // namespace
 
-const flags::FlagTable<PlanArgs>& plan_flag_table() {
-  static const flags::FlagTable<PlanArgs> table = make_table();
-  return table;
-}
+const flags::FlagTable<PlanArgs>& plan_flag_table() { return flags::built_once<make_table>(); }
 
 PlanArgs parse_plan_args(const std::vector<std::string>& argv) { return plan_flag_table().parse(argv); }
 

@@ -12,7 +12,7 @@
 #include "launcher/container/container_run.h"
 #include "launcher/job/job_folder.h"
 #include "launcher/job/job_spec.h"
-#include "launcher/local/local_plan.h"
+#include "launcher/local/local_launch.h"
 #include "launcher/local/local_run.h"
 #include "launcher/sagemaker/instance_types.h"
 #include "launcher/shell/shlex.h"
@@ -94,7 +94,7 @@ int launch_job_file(const LaunchArgs& args) {
   machine.tandem_binary = this_binary();
   machine.environment = Env::from_process().vars();
   const fs::path job_dir = args.job_dir ? *args.job_dir : fs::current_path() / "runs" / args.job_file->stem();
-  const LocalPlan plan = plan_local_launch(job, job_dir, job_file_dir, machine);
+  const LocalLaunch plan = make_local_launch(job, job_dir, job_file_dir, machine);
   if (args.dry_run) {
     print_dry_run(args,
                   "local: " + std::to_string(plan.hosts.size()) + " emulated host(s) x " +

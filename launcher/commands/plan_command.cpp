@@ -6,11 +6,11 @@
 #include "engine/model/transformer_model.h"
 #include "launcher/cli/plan_args.h"
 #include "launcher/commands/commands.h"
-#include "launcher/commands/parallel_plan.h"
 #include "launcher/distribution/distribution.h"
 #include "parallel/pipeline/schedule/bubble.h"
 #include "parallel/pipeline/schedule/grid.h"
 #include "parallel/topology/layout.h"
+#include "run/parallel_plan.h"
 
 #include <nlohmann/json.hpp>
 
@@ -40,7 +40,7 @@ int plan(const std::vector<std::string>& argv) {
   const int world = args.instance_count * pph;
   const auto& mp = *dist.mp;
   const TransformerModel model = TransformerModel::build(resolve_model_config(args.model), 0);
-  const ParallelPlan plan = make_parallel_plan(mp, world, pph, model, args.block_size,
+  const run::ParallelPlan plan = run::make_parallel_plan(mp, world, pph, model, args.block_size,
                                                args.per_device_train_batch_size.value_or(mp.microbatches));
 
   // Each rank's stage layers: chunk c of pipeline rank r is global stage c*p + r.

@@ -2,41 +2,27 @@
 //   hyperparameters and distribution -> processes (MPI) -> setup (model shape,
 //   task, data) -> model -> strategy (one replica with data-parallel
 //   averaging, or a pipeline stage) -> trainer (steps, eval, checkpoints)
-//   -> final model.
+//   -> final model. The steps from model to strategy are the run library (run/).
 
-#include "engine/checkpoint/safetensors.h"
 #include "engine/config/train_args.h"
 #include "engine/error.h"
-#include "engine/model/transformer_model.h"
-#include "engine/model/vocab_padding.h"
 #include "engine/train/stop_signal.h"
 #include "engine/train/trainer.h"
-#include "engine/train/precision.h"
 #include "engine/train/training_setup.h"
 #include "launcher/commands/commands.h"
-#include "launcher/commands/execution_strategy.h"
-#include "launcher/commands/run_distribution.h"
 #include "launcher/env/env.h"
 #include "parallel/comm/consistency.h"
-#include "parallel/comm/device_rule.h"
 #include "parallel/comm/runtime.h"
 #include "parallel/world/comm_world.h"
+#include "run/device_choice.h"
+#include "run/execution_strategy.h"
+#include "run/rank_model.h"
+#include "run/run_distribution.h"
 
 #include <iostream>
 
 namespace tandem::commands {
 namespace {
-
-torch::Device pick_device(const std::string& wanted, int local_rank) {
-  if (wanted == "cpu") return torch::kCPU;
-  if (wanted == "cuda" || wanted == "auto") {
-    if (torch::cuda::is_available())
-      return torch::Device(torch::kCUDA, comm::cuda_device_for(local_rank, static_cast<int>(torch::cuda::device_count())));
-    if (wanted == "cuda") throw UsageError("--device cuda: no CUDA device is available to this process");
-    return torch::kCPU;
-  }
-  throw UsageError("--device: \"" + wanted + "\" is not one of auto, cpu, cuda");
-}
 
 // Everything that must be identical on every rank, as text: ranks launched
 // with different arguments or models fail at start instead of hanging later.
@@ -53,7 +39,7 @@ std::string train_usage() { return train_help(launcher::Env::from_process().vars
 int train(const std::vector<std::string>& argv) {
   const launcher::Env env = launcher::Env::from_process();
   const TrainArgs args = parse_train_args(argv, env.vars());
-  const launcher::Distribution distribution = resolve_distribution(args, env);
+  const launcher::Distribution distribution = run::resolve_distribution(args, env);
   if (args.num_threads > 0) torch::set_num_threads(args.num_threads);
   install_stop_handler();
 
@@ -64,16 +50,8 @@ int train(const std::vector<std::string>& argv) {
   TrainingSetup setup = prepare_training(args);
   comm::check_same_across_ranks(comm::world(), "training configuration (arguments and model)",
                                 run_fingerprint(argv, setup.model));
-  const torch::Device device = pick_device(args.device, process.local_rank);
-
-  // Every rank builds the whole model from the same seed (identical weights);
-  // a pipeline stage then runs and updates only its own layers.
-  TransformerModel model = TransformerModel::build(setup.model, static_cast<uint64_t>(args.seed));
-  if (!setup.pretrained_weights.empty())
-    copy_into_parameters(pad_vocab_rows(load_safetensors(setup.pretrained_weights), setup.model, setup.pretrained_weights),
-                         model.named_parameters(), setup.pretrained_weights);
-  model.to(device);
-  model.set_autocast(autocast_dtype(args.bf16, args.fp16));
+  const torch::Device device = run::pick_device(args.device, process.local_rank);
+  TransformerModel model = run::build_rank_model(setup, args, device);
   // cuBLAS and cuDNN use TF32 only where the GPU has it, so the flag is safe on any CUDA device.
   if (device.is_cuda()) {
     at::globalContext().setAllowTF32CuBLAS(args.tf32);
@@ -81,13 +59,14 @@ int train(const std::vector<std::string>& argv) {
   } else if (args.was_set("tf32") && world.is_main()) {
     std::cout << "--tf32 has no effect on the CPU" << std::endl;
   }
-  ExecutionStrategy strategy = make_execution_strategy(distribution, args, model, world, device);
+  run::ExecutionStrategy strategy =
+      run::make_execution_strategy(distribution, args, model, world, {comm::world(), process.local_size}, device);
   if (world.is_main()) std::cout << strategy.description << std::endl;
   // Dropout masks differ between replicas, as they would between the
   // examples of one large batch.
   torch::manual_seed(static_cast<uint64_t>(args.seed) + 1 + process.world_rank);
 
-  Trainer trainer(args, setup, *strategy.executor, world, strategy.slot, device);
+  Trainer trainer(args, setup, *strategy.executor, world, strategy.me(), device);
   int steps_done = 0;
   bool stopped = false;
   if (args.do_train) {

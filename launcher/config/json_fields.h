@@ -23,6 +23,16 @@ struct JsonPlace {
   [[noreturn]] void fail(const std::string& what) const;
 };
 
+// An object as given, with the place of each key: what the table-driven field
+// readers of a dict (model-parallel parameters, JOB.json) read from.
+struct JsonObject {
+  const nlohmann::json& value;
+  const JsonPlace& place;
+  bool has(const char* key) const { return value.contains(key); }
+  const nlohmann::json& operator[](const char* key) const { return value.at(key); }
+  JsonPlace at(const char* key) const { return place.at(key); }
+};
+
 // The value as a user wrote it, for "got ..." in messages.
 std::string describe_json(const nlohmann::json& value);
 

@@ -56,7 +56,7 @@ ContainerJob describe_container_job(const ContainerConfig& config, const std::fi
     const int world = job.distribution.num_processes > 0 ? job.distribution.num_processes
                                                          : job.processes_per_host * hosts;
     const auto& mp = job.distribution.mp;
-    job.layout = parallel::make_layout(world, mp ? mp->partitions : 1,
+    job.layout = parallel::make_layout(world, mp ? mp->pp_size : 1,
                                        parallel::parse_placement(mp ? mp->placement_strategy : "cluster"),
                                        job.processes_per_host);
   }

@@ -125,79 +125,82 @@ std::string read_placement(const nlohmann::json& value, const JsonPlace& place) 
   return text;
 }
 
-}  // namespace
+// Each reader fills the fields of one concern and checks them against each
+// other; parse_model_parallel runs them in the order of kReaders, after every
+// value has been checked against its type (kParams).
 
-ModelParallelParams parse_model_parallel(const nlohmann::json& parameters, const JsonPlace& place) {
-  expect_object(parameters, place);
-  reject_unknown_keys(parameters, accepted_keys(), place);
-  for (const auto& item : parameters.items()) check_value(*find_spec(item.key()), item.value(), place.at(item.key()));
-
-  const auto given = [&](const char* key) { return parameters.contains(key); };
-  const auto at = [&](const char* key) { return place.at(key); };
-  ModelParallelParams mp;
-  mp.given = parameters;
-
-  if (given("partitions") && given("pipeline_parallel_degree") &&
-      parameters["partitions"] != parameters["pipeline_parallel_degree"]) {
-    at("pipeline_parallel_degree")
-        .fail("is an alias of partitions; give one of them (got partitions " + describe_json(parameters["partitions"]) +
-              " and pipeline_parallel_degree " + describe_json(parameters["pipeline_parallel_degree"]) + ")");
+// partitions, or its alias pipeline_parallel_degree: the pipeline degree (pp_size).
+void read_pipeline_degree(const JsonObject& p, ModelParallelParams& mp) {
+  if (p.has("partitions") && p.has("pipeline_parallel_degree") &&
+      p["partitions"] != p["pipeline_parallel_degree"]) {
+    p.at("pipeline_parallel_degree")
+        .fail("is an alias of partitions; give one of them (got partitions " + describe_json(p["partitions"]) +
+              " and pipeline_parallel_degree " + describe_json(p["pipeline_parallel_degree"]) + ")");
   }
-  if (given("partitions")) {
-    mp.partitions = parameters["partitions"].get<int>();
-  } else if (given("pipeline_parallel_degree")) {
-    mp.partitions = parameters["pipeline_parallel_degree"].get<int>();
+  if (p.has("partitions")) {
+    mp.pp_size = p["partitions"].get<int>();
+  } else if (p.has("pipeline_parallel_degree")) {
+    mp.pp_size = p["pipeline_parallel_degree"].get<int>();
   } else {
-    at("partitions").fail("required (the number of pipeline stages; alias pipeline_parallel_degree)");
+    p.at("partitions").fail("required (the number of pipeline stages; alias pipeline_parallel_degree)");
   }
+}
 
-  if (given("microbatches")) mp.microbatches = parameters["microbatches"].get<int>();
-  if (given("pipeline")) mp.pipeline = read_choice(parameters["pipeline"], at("pipeline"), {"interleaved", "simple"});
-  if (given("optimize")) mp.optimize = read_choice(parameters["optimize"], at("optimize"), {"memory", "speed"});
-  if (given("placement_strategy")) {
-    mp.placement_strategy = read_placement(parameters["placement_strategy"], at("placement_strategy"));
+// The schedule and the cut into stages.
+void read_schedule(const JsonObject& p, ModelParallelParams& mp) {
+  if (p.has("microbatches")) mp.microbatches = p["microbatches"].get<int>();
+  if (p.has("pipeline")) mp.pipeline = read_choice(p["pipeline"], p.at("pipeline"), {"interleaved", "simple"});
+  if (p.has("optimize")) mp.optimize = read_choice(p["optimize"], p.at("optimize"), {"memory", "speed"});
+  if (p.has("placement_strategy")) {
+    mp.placement_strategy = read_placement(p["placement_strategy"], p.at("placement_strategy"));
   }
 
   mp.memory_weight = mp.optimize == "speed" ? 0.2 : 0.8;
-  if (given("memory_weight")) {
-    mp.memory_weight = parameters["memory_weight"].get<double>();
+  if (p.has("memory_weight")) {
+    mp.memory_weight = p["memory_weight"].get<double>();
     if (mp.memory_weight > 1.0) {
-      at("memory_weight").fail("expected a number in [0, 1], got " + describe_json(parameters["memory_weight"]));
+      p.at("memory_weight").fail("expected a number in [0, 1], got " + describe_json(p["memory_weight"]));
     }
   }
+}
 
-  if (given("ddp")) mp.ddp = parameters["ddp"].get<bool>();
-  if (given("horovod")) mp.horovod = parameters["horovod"].get<bool>();
-  if (mp.ddp && mp.horovod) at("horovod").fail("ddp and horovod cannot both be True");
+// Replicas of the pipeline: ddp, and the keys that tune other data-parallel engines.
+void read_data_parallel(const JsonObject& p, ModelParallelParams& mp) {
+  if (p.has("ddp")) mp.ddp = p["ddp"].get<bool>();
+  if (p.has("horovod")) mp.horovod = p["horovod"].get<bool>();
+  if (mp.ddp && mp.horovod) p.at("horovod").fail("ddp and horovod cannot both be True");
   if (mp.horovod) {
-    at("horovod").fail("True is not supported: tandem has no Horovod; its data-parallel replicas run with ddp True");
+    p.at("horovod").fail("True is not supported: tandem has no Horovod; its data-parallel replicas run with ddp True");
   }
-  if (given("horovod")) mp.notes.push_back("horovod False: no effect (tandem has no Horovod; data parallelism is ddp)");
-  if (given("ddp_port")) {
-    if (!mp.ddp) at("ddp_port").fail("needs ddp True");
-    mp.ddp_port = parameters["ddp_port"].get<int>();
-    if (*mp.ddp_port > 65535) at("ddp_port").fail("expected a port in [0, 65535], got " + std::to_string(*mp.ddp_port));
+  if (p.has("horovod")) mp.notes.push_back("horovod False: no effect (tandem has no Horovod; data parallelism is ddp)");
+  if (p.has("ddp_port")) {
+    if (!mp.ddp) p.at("ddp_port").fail("needs ddp True");
+    mp.ddp_port = p["ddp_port"].get<int>();
+    if (*mp.ddp_port > 65535) p.at("ddp_port").fail("expected a port in [0, 65535], got " + std::to_string(*mp.ddp_port));
     mp.notes.push_back("ddp_port " + std::to_string(*mp.ddp_port) +
                        ": no effect (tandem's data-parallel groups are split from the MPI world, with no TCP rendezvous)");
   }
-  if (given("ddp_dist_backend")) {
-    if (!mp.ddp) at("ddp_dist_backend").fail("needs ddp True");
-    mp.ddp_dist_backend = read_choice(parameters["ddp_dist_backend"], at("ddp_dist_backend"), {"auto", "nccl"});
+  if (p.has("ddp_dist_backend")) {
+    if (!mp.ddp) p.at("ddp_dist_backend").fail("needs ddp True");
+    mp.ddp_dist_backend = read_choice(p["ddp_dist_backend"], p.at("ddp_dist_backend"), {"auto", "nccl"});
   }
+}
 
+// How layers are assigned to stages, and how many microbatches may be in flight.
+void read_partitioning(const JsonObject& p, ModelParallelParams& mp) {
   // The cap itself is checked against the schedule in make_parallel_plan
-  // (launcher/commands/parallel_plan.cpp), which has the schedule to measure.
-  mp.active_microbatches = given("active_microbatches") ? parameters["active_microbatches"].get<int>() : mp.partitions + 2;
+  // (run/parallel_plan.cpp), which has the schedule to measure.
+  mp.active_microbatches = p.has("active_microbatches") ? p["active_microbatches"].get<int>() : mp.pp_size + 2;
 
-  if (given("auto_partition")) mp.auto_partition = parameters["auto_partition"].get<bool>();
-  if (!mp.auto_partition && !given("default_partition")) {
-    at("default_partition").fail("required when auto_partition is False");
+  if (p.has("auto_partition")) mp.auto_partition = p["auto_partition"].get<bool>();
+  if (!mp.auto_partition && !p.has("default_partition")) {
+    p.at("default_partition").fail("required when auto_partition is False");
   }
-  if (given("default_partition")) {
-    mp.default_partition = parameters["default_partition"].get<int>();
-    if (mp.default_partition >= mp.partitions) {
-      at("default_partition")
-          .fail("expected a partition index below partitions " + std::to_string(mp.partitions) + ", got " +
+  if (p.has("default_partition")) {
+    mp.default_partition = p["default_partition"].get<int>();
+    if (mp.default_partition >= mp.pp_size) {
+      p.at("default_partition")
+          .fail("expected a partition index below partitions " + std::to_string(mp.pp_size) + ", got " +
                 std::to_string(mp.default_partition));
     }
   }
@@ -205,42 +208,65 @@ ModelParallelParams parse_model_parallel(const nlohmann::json& parameters, const
   // tandem has no such assignments, so every layer would go there and leave the
   // other stages empty: a pipeline that cannot run.
   if (!mp.auto_partition) {
-    at("auto_partition")
+    p.at("auto_partition")
         .fail("False is not supported: tandem has no per-module partition assignments, so every layer would go to "
               "default_partition " + std::to_string(mp.default_partition) + " and leave the other " +
-              std::to_string(mp.partitions - 1) + " stage(s) empty; leave auto_partition True");
+              std::to_string(mp.pp_size - 1) + " stage(s) empty; leave auto_partition True");
   }
-  if (given("default_partition")) {
+  if (p.has("default_partition")) {
     mp.notes.push_back("default_partition " + std::to_string(mp.default_partition) +
                        ": no effect with auto_partition True (SMP reads it only when auto_partition is False)");
   }
-  if (given("contiguous")) mp.contiguous = parameters["contiguous"].get<bool>();
+  if (p.has("contiguous")) mp.contiguous = p["contiguous"].get<bool>();
   if (!mp.contiguous) {
     mp.notes.push_back("contiguous False: the partitioner still cuts contiguous spans of layers, which False permits "
                        "(it lifts SMP's contiguity requirement, it does not ask for non-contiguous stages)");
   }
-  if (given("deterministic_server")) {
-    mp.deterministic_server = parameters["deterministic_server"].get<bool>();
+}
+
+// SMP's scheduling server.
+void read_server(const JsonObject& p, ModelParallelParams& mp) {
+  if (p.has("deterministic_server")) {
+    mp.deterministic_server = p["deterministic_server"].get<bool>();
     mp.notes.push_back(std::string("deterministic_server ") + (mp.deterministic_server ? "True" : "False") +
                        ": no effect (tandem has no scheduling server; every rank follows a schedule fixed before "
                        "the step, the same on every run)");
   }
+}
 
-  if (given("virtual_stages")) mp.virtual_stages = parameters["virtual_stages"].get<int>();
+// tandem's own keys: virtual stages and the zero-bubble schedule.
+void read_model_chunks(const JsonObject& p, ModelParallelParams& mp) {
+  if (p.has("virtual_stages")) mp.virtual_stages = p["virtual_stages"].get<int>();
   // Virtual stages interleave model chunks inside the one-forward-one-backward
   // schedule; the all-forward "simple" schedule has no such form.
   if (mp.virtual_stages > 1 && mp.pipeline != "interleaved") {
-    at("virtual_stages").fail("> 1 needs pipeline \"interleaved\", got \"" + mp.pipeline + "\"");
+    p.at("virtual_stages").fail("> 1 needs pipeline \"interleaved\", got \"" + mp.pipeline + "\"");
   }
-  if (given("zero_bubble") && parameters["zero_bubble"].get<bool>()) {
+  if (p.has("zero_bubble") && p["zero_bubble"].get<bool>()) {
     // ZB-H1 is a variant of the one-forward-one-backward schedule with one
     // model chunk per rank.
-    if (mp.pipeline != "interleaved") at("zero_bubble").fail("needs pipeline \"interleaved\", got \"" + mp.pipeline + "\"");
+    if (mp.pipeline != "interleaved") p.at("zero_bubble").fail("needs pipeline \"interleaved\", got \"" + mp.pipeline + "\"");
     if (mp.virtual_stages != 1) {
-      at("zero_bubble").fail("needs virtual_stages 1, got " + std::to_string(mp.virtual_stages));
+      p.at("zero_bubble").fail("needs virtual_stages 1, got " + std::to_string(mp.virtual_stages));
     }
     mp.schedule_variant = "zb_h1";
   }
+}
+
+using FieldReader = void (*)(const JsonObject&, ModelParallelParams&);
+// In dependency order: later readers check against the fields earlier ones set.
+constexpr FieldReader kReaders[] = {read_pipeline_degree, read_schedule,  read_data_parallel,
+                                    read_partitioning,    read_server,    read_model_chunks};
+
+}  // namespace
+
+ModelParallelParams parse_model_parallel(const nlohmann::json& parameters, const JsonPlace& place) {
+  expect_object(parameters, place);
+  reject_unknown_keys(parameters, accepted_keys(), place);
+  for (const auto& item : parameters.items()) check_value(*find_spec(item.key()), item.value(), place.at(item.key()));
+  ModelParallelParams mp;
+  mp.given = parameters;
+  for (FieldReader read : kReaders) read({parameters, place}, mp);
   return mp;
 }
 
@@ -300,8 +326,8 @@ ModelParallelParams parse_mp_parameters_arg(const std::string& text) {
 }
 
 void check_partitions_divide(const ModelParallelParams& mp, int world_size, const std::string& world) {
-  if (world_size % mp.partitions != 0) {
-    throw UsageError("partitions: " + std::to_string(mp.partitions) + " pipeline stages do not divide " + world +
+  if (world_size % mp.pp_size != 0) {
+    throw UsageError("partitions: " + std::to_string(mp.pp_size) + " pipeline stages do not divide " + world +
                      "; the processes must split into whole pipelines");
   }
 }

@@ -17,7 +17,7 @@
 namespace tandem::launcher {
 
 struct ModelParallelParams {
-  int partitions = 1;                          // pipeline stages; key partitions or pipeline_parallel_degree (required)
+  int pp_size = 1;                             // pipeline degree: SMP's key partitions, alias pipeline_parallel_degree (required)
   int microbatches = 1;
   std::string pipeline = "interleaved";        // "interleaved" (backward first) or "simple" (all forward, then backward)
   std::string placement_strategy = "cluster";  // as given: "cluster", "spread" or letters such as "DPT" (see parallel/topology/placement.h)

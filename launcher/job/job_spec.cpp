@@ -75,77 +75,110 @@ std::vector<std::string> JobSpec::hosts() const {
   return names;
 }
 
-JobSpec parse_job_spec(const nlohmann::json& content, const std::filesystem::path& base_dir, const std::string& source) {
-  const JsonPlace root{source, ""};
-  expect_object(content, root);
-  reject_unknown_keys(content,
-                      {"entry_point", "instance_type", "instance_count", "hyperparameters", "distribution", "inputs",
-                       "checkpoint_s3_uri", "checkpoint_local_path", "use_spot_instances", "max_run", "max_wait",
-                       "metric_definitions", "environment"},
-                      root);
-  const auto given = [&](const char* key) { return content.contains(key); };
-  const auto at = [&](const char* key) { return root.at(key); };
-  JobSpec job;
+namespace {
 
-  if (given("entry_point")) job.entry_point = read_string(content["entry_point"], at("entry_point"));
-  if (job.entry_point.empty()) at("entry_point").fail("expected a command, e.g. \"tandem train\"");
-  if (!given("instance_type")) at("instance_type").fail("required: local, local_cpu, local_gpu or an ml.* type");
-  job.instance_type = read_string(content["instance_type"], at("instance_type"));
+// Each group reads its keys of JOB.json into the spec and checks them against
+// the fields earlier groups set; the groups' keys are the accepted keys.
+using JobReader = void (*)(const JsonObject& job_file, const std::filesystem::path& base_dir, JobSpec& job);
+
+void read_instances(const JsonObject& f, const std::filesystem::path&, JobSpec& job) {
+  if (f.has("entry_point")) job.entry_point = read_string(f["entry_point"], f.at("entry_point"));
+  if (job.entry_point.empty()) f.at("entry_point").fail("expected a command, e.g. \"tandem train\"");
+  if (!f.has("instance_type")) f.at("instance_type").fail("required: local, local_cpu, local_gpu or an ml.* type");
+  job.instance_type = read_string(f["instance_type"], f.at("instance_type"));
   if (!job.is_local() && !starts_with(job.instance_type, "ml.")) {
-    at("instance_type").fail("expected local, local_cpu, local_gpu or an ml.* type, got \"" + job.instance_type + "\"");
+    f.at("instance_type").fail("expected local, local_cpu, local_gpu or an ml.* type, got \"" + job.instance_type + "\"");
   }
-  if (given("instance_count")) job.instance_count = read_int(content["instance_count"], at("instance_count"), 1);
+  if (f.has("instance_count")) job.instance_count = read_int(f["instance_count"], f.at("instance_count"), 1);
+}
 
-  if (given("hyperparameters")) {
-    job.hyperparameters = content["hyperparameters"];
-    expect_object(job.hyperparameters, at("hyperparameters"));
+void read_training(const JsonObject& f, const std::filesystem::path& base_dir, JobSpec& job) {
+  if (f.has("hyperparameters")) {
+    job.hyperparameters = f["hyperparameters"];
+    expect_object(job.hyperparameters, f.at("hyperparameters"));
     for (const auto& item : job.hyperparameters.items()) {
       // The launcher derives these from entry_point and distribution, as the SDK does.
       if (starts_with(item.key(), "sagemaker_")) {
-        at("hyperparameters").at(item.key()).fail("reserved: the launcher sets sagemaker_* from entry_point and distribution");
+        f.at("hyperparameters").at(item.key()).fail("reserved: the launcher sets sagemaker_* from entry_point and distribution");
       }
     }
   }
-  if (given("distribution")) job.distribution = parse_distribution(content["distribution"], base_dir);
+  if (f.has("distribution")) job.distribution = parse_distribution(f["distribution"], base_dir);
   job.distribution.instance_type = job.instance_type;
   if (job.distribution.mp && job.hyperparameters.contains("mp_parameters")) {
-    at("hyperparameters").at("mp_parameters").fail("also set by distribution.smdistributed.modelparallel.parameters; keep one");
+    f.at("hyperparameters").at("mp_parameters").fail("also set by distribution.smdistributed.modelparallel.parameters; keep one");
   }
+}
 
-  if (given("inputs")) read_inputs(content["inputs"], at("inputs"), base_dir, job);
-  if (given("checkpoint_s3_uri")) {
-    const std::string uri = read_string(content["checkpoint_s3_uri"], at("checkpoint_s3_uri"));
-    job.checkpoint_s3_uri = job.is_local() ? local_location(uri, at("checkpoint_s3_uri"), base_dir, "checkpoints").string() : uri;
+void read_storage(const JsonObject& f, const std::filesystem::path& base_dir, JobSpec& job) {
+  if (f.has("inputs")) read_inputs(f["inputs"], f.at("inputs"), base_dir, job);
+  if (f.has("checkpoint_s3_uri")) {
+    const std::string uri = read_string(f["checkpoint_s3_uri"], f.at("checkpoint_s3_uri"));
+    job.checkpoint_s3_uri =
+        job.is_local() ? local_location(uri, f.at("checkpoint_s3_uri"), base_dir, "checkpoints").string() : uri;
   }
-  if (given("checkpoint_local_path")) {
-    job.checkpoint_local_path = read_string(content["checkpoint_local_path"], at("checkpoint_local_path"));
-    if (job.checkpoint_local_path.empty()) at("checkpoint_local_path").fail("expected a path");
+  if (f.has("checkpoint_local_path")) {
+    job.checkpoint_local_path = read_string(f["checkpoint_local_path"], f.at("checkpoint_local_path"));
+    if (job.checkpoint_local_path.empty()) f.at("checkpoint_local_path").fail("expected a path");
   }
+}
 
-  if (given("use_spot_instances")) job.use_spot_instances = read_bool(content["use_spot_instances"], at("use_spot_instances"));
-  if (given("max_run")) {
-    job.max_run = read_int(content["max_run"], at("max_run"), 1);
-    if (job.max_run > kMaxRunLimit) at("max_run").fail("at most 28 days (" + std::to_string(kMaxRunLimit) + " seconds)");
+void read_time_limits(const JsonObject& f, const std::filesystem::path&, JobSpec& job) {
+  if (f.has("use_spot_instances")) job.use_spot_instances = read_bool(f["use_spot_instances"], f.at("use_spot_instances"));
+  if (f.has("max_run")) {
+    job.max_run = read_int(f["max_run"], f.at("max_run"), 1);
+    if (job.max_run > kMaxRunLimit) f.at("max_run").fail("at most 28 days (" + std::to_string(kMaxRunLimit) + " seconds)");
   }
-  if (given("max_wait")) {
-    job.max_wait = read_int(content["max_wait"], at("max_wait"), 1);
-    if (!job.use_spot_instances) at("max_wait").fail("only applies with use_spot_instances true");
+  if (f.has("max_wait")) {
+    job.max_wait = read_int(f["max_wait"], f.at("max_wait"), 1);
+    if (!job.use_spot_instances) f.at("max_wait").fail("only applies with use_spot_instances true");
   }
   if (job.use_spot_instances) {
-    if (job.max_wait == 0) at("max_wait").fail("required with use_spot_instances (seconds to wait for spot capacity, larger than max_run)");
+    if (job.max_wait == 0) f.at("max_wait").fail("required with use_spot_instances (seconds to wait for spot capacity, larger than max_run)");
     if (job.max_wait <= job.max_run) {
-      at("max_wait").fail("MaxWaitTimeInSeconds must be larger than MaxRuntimeInSeconds (max_wait " +
-                          std::to_string(job.max_wait) + ", max_run " + std::to_string(job.max_run) + ")");
+      f.at("max_wait").fail("MaxWaitTimeInSeconds must be larger than MaxRuntimeInSeconds (max_wait " +
+                            std::to_string(job.max_wait) + ", max_run " + std::to_string(job.max_run) + ")");
     }
   }
+}
 
-  if (given("metric_definitions")) job.metric_definitions = parse_metric_definitions(content["metric_definitions"], source);
-  if (given("environment")) {
-    expect_object(content["environment"], at("environment"));
-    for (const auto& item : content["environment"].items()) {
-      job.environment[item.key()] = read_string(item.value(), at("environment").at(item.key()));
+void read_observability(const JsonObject& f, const std::filesystem::path&, JobSpec& job) {
+  if (f.has("metric_definitions")) job.metric_definitions = parse_metric_definitions(f["metric_definitions"], f.place.source);
+  if (f.has("environment")) {
+    expect_object(f["environment"], f.at("environment"));
+    for (const auto& item : f["environment"].items()) {
+      job.environment[item.key()] = read_string(item.value(), f.at("environment").at(item.key()));
     }
   }
+}
+
+struct JobFieldGroup {
+  std::vector<std::string> keys;
+  JobReader read;
+};
+
+// In dependency order; the keys in this order are the "expected one of" list.
+const std::vector<JobFieldGroup>& job_field_groups() {
+  static const std::vector<JobFieldGroup> groups = {
+      {{"entry_point", "instance_type", "instance_count"}, read_instances},
+      {{"hyperparameters", "distribution"}, read_training},
+      {{"inputs", "checkpoint_s3_uri", "checkpoint_local_path"}, read_storage},
+      {{"use_spot_instances", "max_run", "max_wait"}, read_time_limits},
+      {{"metric_definitions", "environment"}, read_observability},
+  };
+  return groups;
+}
+
+}  // namespace
+
+JobSpec parse_job_spec(const nlohmann::json& content, const std::filesystem::path& base_dir, const std::string& source) {
+  const JsonPlace root{source, ""};
+  expect_object(content, root);
+  std::vector<std::string> accepted;
+  for (const auto& group : job_field_groups()) accepted.insert(accepted.end(), group.keys.begin(), group.keys.end());
+  reject_unknown_keys(content, accepted, root);
+  JobSpec job;
+  for (const auto& group : job_field_groups()) group.read({content, root}, base_dir, job);
 
   job.processes_per_host = resolve_processes_per_host(job);
   if (job.distribution.mp && job.processes_per_host > 0) {

@@ -12,7 +12,7 @@ namespace {
 
 // What an earlier launch into the same folder left: host trees (any count),
 // output, and the default checkpoint folder. Nothing else is touched.
-void remove_previous_launch(const LocalPlan& plan, bool own_checkpoints) {
+void remove_previous_launch(const LocalLaunch& plan, bool own_checkpoints) {
   static const std::regex host_folder("algo-[0-9]+");
   std::error_code ec;
   if (!fs::is_directory(plan.job_dir, ec)) return;
@@ -25,7 +25,7 @@ void remove_previous_launch(const LocalPlan& plan, bool own_checkpoints) {
 
 }  // namespace
 
-void prepare_local_job_folder(const JobSpec& job, const LocalPlan& plan, const fs::path& job_file_dir) {
+void prepare_local_job_folder(const JobSpec& job, const LocalLaunch& plan, const fs::path& job_file_dir) {
   try {
     remove_previous_launch(plan, job.checkpoint_s3_uri.empty());
     write_job_folder(job, plan.job_dir, ChannelData::Symlink, "lo");

@@ -1,5 +1,5 @@
 #pragma once
-// Writes what a LocalPlan needs on disk before its mpirun starts: every
+// Writes what a LocalLaunch needs on disk before its mpirun starts: every
 // emulated host's /opt/ml tree (a previous launch's trees and output are
 // removed first, so a relaunch starts clean like a new SageMaker job), each
 // host's checkpoint path linked to the shared checkpoint folder, and a custom
@@ -8,10 +8,10 @@
 #include <filesystem>
 
 #include "launcher/job/job_spec.h"
-#include "launcher/local/local_plan.h"
+#include "launcher/local/local_launch.h"
 
 namespace tandem::launcher {
 
-void prepare_local_job_folder(const JobSpec& job, const LocalPlan& plan, const std::filesystem::path& job_file_dir);
+void prepare_local_job_folder(const JobSpec& job, const LocalLaunch& plan, const std::filesystem::path& job_file_dir);
 
 }  // namespace tandem::launcher

@@ -11,7 +11,7 @@
 namespace tandem::launcher {
 namespace fs = std::filesystem;
 
-int run_local_job(const JobSpec& job, const LocalPlan& plan, const fs::path& job_file_dir, int stop_grace_seconds) {
+int run_local_job(const JobSpec& job, const LocalLaunch& plan, const fs::path& job_file_dir, int stop_grace_seconds) {
   prepare_local_job_folder(job, plan, job_file_dir);
   std::cout << "tandem: " << plan.layout.world_size << " ranks on " << plan.hosts.size() << " emulated host(s), job folder "
             << plan.job_dir.string() << std::endl;

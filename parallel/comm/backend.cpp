@@ -56,10 +56,15 @@ Backend resolve_backend(Backend requested, Memory memory) {
 }
 
 std::unique_ptr<Communicator> make_communicator(Backend requested, Memory memory, int cuda_device) {
+  return make_communicator(world(), requested, memory, cuda_device);
+}
+
+std::unique_ptr<Communicator> make_communicator(Communicator& host_world, Backend requested, Memory memory,
+                                                int cuda_device) {
   [[maybe_unused]] const Backend backend = resolve_backend(requested, memory);
   // A split with one color is a private copy of the world: its operations
   // cannot match those of other users of the world group.
-  std::unique_ptr<Communicator> group = world().split(0, world().rank());
+  std::unique_ptr<Communicator> group = host_world.split(0, host_world.rank());
 #ifdef TANDEM_HAVE_NCCL
   if (backend == Backend::Nccl) {
     return std::make_unique<NcclCommunicator>(std::move(group), cuda_device);

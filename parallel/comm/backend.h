@@ -28,5 +28,9 @@ Backend resolve_backend(Backend requested, Memory memory);
 // backend. NCCL runs on `cuda_device`, the device the caller's tensors live
 // on (cuda_device_for in device_rule.h); MPI ignores it.
 std::unique_ptr<Communicator> make_communicator(Backend requested, Memory memory, int cuda_device = 0);
+// The same over the processes of `host_world`, a group that moves host memory
+// (the world group, or a fake world in tests). Collective over it.
+std::unique_ptr<Communicator> make_communicator(Communicator& host_world, Backend requested, Memory memory,
+                                                int cuda_device = 0);
 
 }  // namespace tandem::comm

@@ -238,8 +238,7 @@ bool MpiThread::poll() {
 MpiThread& mpi_thread() {
   if (g_thread == nullptr) {
     throw UsageError(
-        "the communication layer is not initialised: call tandem::comm::init() "
-        "(or tandem::dist::init()) first");
+        "the communication layer is not initialised: call tandem::comm::init() first");
   }
   return *g_thread;
 }

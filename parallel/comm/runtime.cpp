@@ -122,7 +122,7 @@ Runtime& runtime(const char* caller) {
   if (r == nullptr) {
     throw UsageError(std::string(caller) +
                      ": the communication layer is not initialised: call "
-                     "tandem::comm::init() (or tandem::dist::init()) first");
+                     "tandem::comm::init() first");
   }
   return *r;
 }

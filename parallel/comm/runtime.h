@@ -1,7 +1,8 @@
 #pragma once
 // The process's place in the job: MPI start-up and shutdown, the world group,
-// and who runs where. tandem::dist (dist.h) offers the same as free functions
-// shaped like torch.distributed.
+// and who runs where as MPI reports it (host names, processes per host). Where
+// a rank sits in the parallel layout is RankCoordinates (common/), computed
+// from these facts by parallel/topology/layout.h.
 
 #include <string>
 #include <vector>

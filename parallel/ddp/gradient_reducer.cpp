@@ -14,8 +14,8 @@ GradientReducer::GradientReducer(std::vector<torch::Tensor> parameters, comm::Co
   std::vector<int64_t> numels;
   for (const auto& p : params_) numels.push_back(p.numel());
   const int64_t element_bytes = params_.empty() ? 4 : params_.front().element_size();
-  plan_ = plan_buckets(numels, element_bytes, options.first_bucket_bytes, options.bucket_cap_bytes);
-  comm::check_same_across_ranks(group_, "data-parallel bucket layout", plan_.describe());
+  layout_ = layout_buckets(numels, element_bytes, options.first_bucket_bytes, options.bucket_cap_bytes);
+  comm::check_same_across_ranks(group_, "data-parallel bucket layout", layout_.describe());
 
   // Replicas start from rank 0's weights, whatever each rank's seed did.
   {
@@ -27,17 +27,17 @@ GradientReducer::GradientReducer(std::vector<torch::Tensor> parameters, comm::Co
     }
   }
 
-  for (const auto& b : plan_.buckets) {
+  for (const auto& b : layout_.buckets) {
     flat_.push_back(torch::zeros({b.numel}, params_.front().options().requires_grad(false)));
     on_wire_.push_back(options.stage_through_host ? torch::zeros({b.numel}, flat_.back().options().device(torch::kCPU))
                                                   : flat_.back());
   }
-  pending_.assign(plan_.buckets.size(), 0);
+  pending_.assign(layout_.buckets.size(), 0);
   filled_.assign(params_.size(), false);
-  work_.assign(plan_.buckets.size(), nullptr);
-  launched_at_.assign(plan_.buckets.size(), Clock::time_point{});
-  for (size_t b = 0; b < plan_.buckets.size(); ++b)
-    for (const auto& slot : plan_.buckets[b].slots) {
+  work_.assign(layout_.buckets.size(), nullptr);
+  launched_at_.assign(layout_.buckets.size(), Clock::time_point{});
+  for (size_t b = 0; b < layout_.buckets.size(); ++b)
+    for (const auto& slot : layout_.buckets[b].slots) {
       auto& p = params_[slot.parameter];
       auto view = flat_[b].narrow(0, slot.offset, slot.numel).view(p.sizes());
       if (p.grad().defined()) view.copy_(p.grad());
@@ -72,7 +72,7 @@ void GradientReducer::before_backward(bool sync) {
   std::lock_guard<std::mutex> lock(mutex_);
   sync_ = sync;
   if (!sync) return;
-  for (size_t b = 0; b < plan_.buckets.size(); ++b) pending_[b] = static_cast<int>(plan_.buckets[b].slots.size());
+  for (size_t b = 0; b < layout_.buckets.size(); ++b) pending_[b] = static_cast<int>(layout_.buckets[b].slots.size());
   std::fill(filled_.begin(), filled_.end(), false);
   next_to_launch_ = 0;
   overlap_ = {};
@@ -82,11 +82,11 @@ void GradientReducer::on_gradient_accumulated(size_t k) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!sync_ || filled_[k]) return;
   filled_[k] = true;
-  if (--pending_[plan_.bucket_of[k]] == 0) launch_ready_buckets();
+  if (--pending_[layout_.bucket_of[k]] == 0) launch_ready_buckets();
 }
 
 void GradientReducer::launch_ready_buckets() {
-  while (next_to_launch_ < plan_.buckets.size() && pending_[next_to_launch_] == 0) launch(next_to_launch_++);
+  while (next_to_launch_ < layout_.buckets.size() && pending_[next_to_launch_] == 0) launch(next_to_launch_++);
 }
 
 void GradientReducer::launch(size_t b) {
@@ -102,8 +102,8 @@ void GradientReducer::finish() {
   // Parameters that got no gradient this step (unused) contribute what their
   // views hold (zeros unless earlier micro-steps accumulated), so every rank
   // still reduces every bucket, in order.
-  for (size_t b = next_to_launch_; b < plan_.buckets.size(); ++b) {
-    for (const auto& s : plan_.buckets[b].slots) filled_[s.parameter] = true;
+  for (size_t b = next_to_launch_; b < layout_.buckets.size(); ++b) {
+    for (const auto& s : layout_.buckets[b].slots) filled_[s.parameter] = true;
     pending_[b] = 0;
   }
   launch_ready_buckets();
@@ -111,8 +111,8 @@ void GradientReducer::finish() {
   lock.unlock();
 
   torch::NoGradGuard no_grad;
-  std::vector<BucketTiming> timings(plan_.buckets.size());
-  for (size_t b = 0; b < plan_.buckets.size(); ++b) {
+  std::vector<BucketTiming> timings(layout_.buckets.size());
+  for (size_t b = 0; b < layout_.buckets.size(); ++b) {
     const bool staged = !on_wire_[b].is_same(flat_[b]);
     if (staged) {
       work_[b]->wait();

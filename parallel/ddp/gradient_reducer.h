@@ -4,7 +4,7 @@
 // accumulates straight into the bucket, so gradients take no second copy. A
 // hook after each parameter's accumulation counts it in; a bucket whose
 // gradients are all in starts its allreduce(average) in place at once, while
-// backward goes on with earlier layers. Buckets start strictly in plan order,
+// backward goes on with earlier layers. Buckets start strictly in layout order,
 // so every rank issues the same collectives in the same order. On
 // accumulation micro-steps nothing is reduced (DDP's no_sync). finish() orders
 // the compute stream after the reductions (a stream wait on NCCL, a host wait
@@ -12,7 +12,7 @@
 
 #include "engine/train/replica_executor.h"
 #include "parallel/comm/communicator.h"
-#include "parallel/ddp/bucket_plan.h"
+#include "parallel/ddp/bucket_layout.h"
 #include "parallel/ddp/overlap.h"
 
 #include <torch/torch.h>
@@ -42,7 +42,7 @@ class GradientReducer : public GradientSync {
   void before_backward(bool sync) override;
   void finish() override;
 
-  const BucketPlan& plan() const { return plan_; }
+  const BucketLayout& layout() const { return layout_; }
   const OverlapStats& last_step_overlap() const { return overlap_; }
 
  private:
@@ -53,7 +53,7 @@ class GradientReducer : public GradientSync {
 
   std::vector<torch::Tensor> params_;
   comm::Communicator& group_;
-  BucketPlan plan_;
+  BucketLayout layout_;
   std::vector<torch::Tensor> flat_;      // one contiguous buffer per bucket, on the parameters' device; grads view it
   std::vector<torch::Tensor> on_wire_;   // what the communicator reduces: flat_, or its host copy
   std::vector<int> pending_;         // gradients still missing per bucket

@@ -8,11 +8,11 @@ namespace tandem::parallel {
 
 namespace {
 
-void check_arguments(int world_size, int partitions, int processes_per_host) {
+void check_arguments(int world_size, int pp_size, int processes_per_host) {
   if (world_size < 1) throw UsageError("world size " + std::to_string(world_size) + " must be >= 1");
-  if (partitions < 1) throw UsageError("partitions=" + std::to_string(partitions) + " must be >= 1");
-  if (world_size % partitions != 0) {
-    throw UsageError("partitions=" + std::to_string(partitions) + " does not divide world size " +
+  if (pp_size < 1) throw UsageError("partitions=" + std::to_string(pp_size) + " must be >= 1");
+  if (world_size % pp_size != 0) {
+    throw UsageError("partitions=" + std::to_string(pp_size) + " does not divide world size " +
                      std::to_string(world_size));
   }
   if (processes_per_host < 1 || world_size % processes_per_host != 0) {
@@ -30,12 +30,12 @@ void check_index(const char* name, int value, int size) {
 
 }  // namespace
 
-ParallelLayout make_layout(int world_size, int partitions, const Placement& placement, int processes_per_host) {
-  check_arguments(world_size, partitions, processes_per_host);
+ParallelLayout make_layout(int world_size, int pp_size, const Placement& placement, int processes_per_host) {
+  check_arguments(world_size, pp_size, processes_per_host);
   ParallelLayout layout;
   layout.world_size = world_size;
-  layout.pp_size = partitions;
-  layout.dp_size = world_size / partitions;
+  layout.pp_size = pp_size;
+  layout.dp_size = world_size / pp_size;
   layout.processes_per_host = processes_per_host;
   layout.placement = placement;
   layout.ranks.reserve(world_size);
@@ -44,6 +44,8 @@ ParallelLayout make_layout(int world_size, int partitions, const Placement& plac
     coordinates.rank = rank;
     coordinates.host_index = rank / processes_per_host;
     coordinates.local_rank = rank % processes_per_host;
+    coordinates.pp_size = layout.pp_size;
+    coordinates.dp_size = layout.dp_size;
     // Mixed radix, right-most axis fastest: peel digits off from the right.
     int rest = rank;
     for (auto axis = placement.axes.rbegin(); axis != placement.axes.rend(); ++axis) {

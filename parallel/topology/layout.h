@@ -11,22 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "common/rank_coordinates.h"
 #include "parallel/topology/placement.h"
 
 namespace tandem::parallel {
-
-struct RankCoordinates {
-  int rank = 0;
-  int host_index = 0;  // 0-based; the host is named host_name(host_index)
-  int local_rank = 0;  // slot on the host: mpirun -map-by slot fills hosts in order
-  int pp_rank = 0;
-  int dp_rank = 0;
-
-  bool operator==(const RankCoordinates& other) const {
-    return rank == other.rank && host_index == other.host_index && local_rank == other.local_rank &&
-           pp_rank == other.pp_rank && dp_rank == other.dp_rank;
-  }
-};
 
 struct ParallelLayout {
   int world_size = 0;
@@ -34,7 +22,7 @@ struct ParallelLayout {
   int dp_size = 0;
   int processes_per_host = 0;
   Placement placement;
-  std::vector<RankCoordinates> ranks;  // indexed by world rank
+  std::vector<RankCoordinates> ranks;  // indexed by world rank; pp_size and dp_size as above
 
   int host_count() const { return world_size / processes_per_host; }
   // The world rank holding stage pp_rank of replica dp_rank.
@@ -49,7 +37,7 @@ struct ParallelLayout {
 
 // Throws UsageError unless world_size >= 1, partitions >= 1, partitions divides
 // world_size, and processes_per_host >= 1 divides world_size.
-ParallelLayout make_layout(int world_size, int partitions, const Placement& placement, int processes_per_host);
+ParallelLayout make_layout(int world_size, int pp_size, const Placement& placement, int processes_per_host);
 
 // SageMaker's host names: "algo-1", "algo-2", ...
 std::string host_name(int host_index);

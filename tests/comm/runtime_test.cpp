@@ -5,7 +5,7 @@
 
 #include "engine/error.h"
 #include "parallel/comm/backend.h"
-#include "parallel/comm/dist.h"
+#include "parallel/comm/runtime.h"
 #include "parallel/comm/timeout.h"
 
 namespace tandem::comm {
@@ -29,20 +29,6 @@ TEST(Runtime, ProcessInfoDescribesThisJob) {
 TEST(Runtime, InitAgainIsHarmless) {
   EXPECT_NO_THROW(init());
   EXPECT_TRUE(initialized());
-}
-
-TEST(Dist, FreeFunctionsUseTheWorld) {
-  EXPECT_EQ(dist::rank(), world().rank());
-  EXPECT_EQ(dist::size(), world().size());
-  EXPECT_EQ(dist::local_rank(), process_info().local_rank);
-  EXPECT_EQ(dist::local_size(), process_info().local_size);
-  double value = dist::rank() + 1;
-  dist::allreduce(&value, 1, DType::Float64);
-  EXPECT_EQ(value, dist::size() * (dist::size() + 1) / 2.0);
-  int64_t token = dist::rank() == 0 ? 42 : 0;
-  dist::broadcast(&token, 1, DType::Int64);
-  EXPECT_EQ(token, 42);
-  dist::barrier();
 }
 
 TEST(Timeout, ComesFromTheEnvironment) {

@@ -16,12 +16,9 @@ namespace tandem::e2e {
 namespace {
 namespace fs = std::filesystem;
 
-std::vector<std::string> lm_args(const TempDir& dir, const std::string& run, int batch, const std::string& model = "gpt-tiny") {
-  return {"train", "--model_name_or_path", model, "--training_dir", dir.file("data/train"), "--test_dir",
-          dir.file("data/test"), "--model_dir", dir.file(run + "/model"), "--output_dir", dir.file(run + "/ckpt"),
-          "--output_data_dir", dir.file(run + "/out"), "--max_steps", "6", "--block_size", "32",
-          "--per_device_train_batch_size", std::to_string(batch), "--learning_rate", "0.003", "--logging_steps", "1",
-          "--num_threads", "1", "--save_steps", "0"};
+std::vector<std::string> lm_args(const TempDir& dir, const std::string& run, int batch,
+                                 const std::string& model = "gpt-tiny") {
+  return with_flag(train_args(dir, run, {model, 6, 32, batch}), "--save_steps", "0");
 }
 
 TEST(DataParallel, TwoAndFourRanksEqualOneProcessWithTheWholeBatch) {
@@ -52,12 +49,7 @@ TEST(DataParallel, ClassifierParity) {
   TempDir dir;
   write_classification_channels(dir);
   auto args = [&](const std::string& run, int batch) {
-    return std::vector<std::string>{"train", "--model_name_or_path", "encoder-tiny", "--training_dir", dir.file("data/train"),
-                                    "--test_dir", dir.file("data/test"), "--model_dir", dir.file(run + "/model"),
-                                    "--output_dir", dir.file(run + "/ckpt"), "--output_data_dir", dir.file(run + "/out"),
-                                    "--max_steps", "6", "--block_size", "16", "--per_device_train_batch_size",
-                                    std::to_string(batch), "--learning_rate", "0.003", "--logging_steps", "1",
-                                    "--num_threads", "1", "--save_steps", "0"};
+    return with_flag(train_args(dir, run, {"encoder-tiny", 6, 16, batch}), "--save_steps", "0");
   };
   ASSERT_EQ(run_tandem(args("one", 8), dir.path()).exit_code, 0);
   auto r = run_mpi(2, args("two", 4), dir.path());

@@ -44,14 +44,34 @@ inline void write_classification_channels(const TempDir& dir) {
   dir.write("data/test/d.jsonl", test);
 }
 
-// `tandem train` on gpt-tiny over write_lm_channels' data, outputs under RUN/,
-// one thread, a loss record every step.
+// What differs between the e2e tests' `tandem train` runs; everything else is
+// train_args' fixed choice. Further flags go on with with_flag (run_tandem.h).
+struct TrainRun {
+  std::string model = "gpt-tiny";
+  int max_steps = 6;  // 0: no --max_steps (e.g. --epochs given instead)
+  int block_size = 32;
+  int batch = 4;      // --per_device_train_batch_size
+};
+
+// `tandem train` over the channels under DIR/data, outputs under DIR/RUN/
+// (model/, ckpt/, out/), one thread, a loss record every step: the one
+// argument list every e2e training run starts from.
+inline std::vector<std::string> train_args(const TempDir& dir, const std::string& run, const TrainRun& r = {}) {
+  std::vector<std::string> args = {"train", "--model_name_or_path", r.model, "--training_dir", dir.file("data/train"),
+                                   "--test_dir", dir.file("data/test"), "--model_dir", dir.file(run + "/model"),
+                                   "--output_dir", dir.file(run + "/ckpt"), "--output_data_dir", dir.file(run + "/out"),
+                                   "--block_size", std::to_string(r.block_size), "--per_device_train_batch_size",
+                                   std::to_string(r.batch), "--learning_rate", "0.003", "--logging_steps", "1",
+                                   "--num_threads", "1"};
+  if (r.max_steps > 0) args.insert(args.end(), {"--max_steps", std::to_string(r.max_steps)});
+  return args;
+}
+
+// gpt-tiny over write_lm_channels' data for `steps` steps, two of warm-up.
 inline std::vector<std::string> tiny_lm_args(const TempDir& dir, const std::string& run, int steps) {
-  return {"train", "--model_name_or_path", "gpt-tiny", "--training_dir", dir.file("data/train"), "--test_dir",
-          dir.file("data/test"), "--model_dir", dir.file(run + "/model"), "--output_dir", dir.file(run + "/ckpt"),
-          "--output_data_dir", dir.file(run + "/out"), "--max_steps", std::to_string(steps), "--block_size", "32",
-          "--per_device_train_batch_size", "4", "--learning_rate", "0.003", "--warmup_steps", "2",
-          "--logging_steps", "1", "--num_threads", "1"};
+  auto args = train_args(dir, run, {"gpt-tiny", steps});
+  args.insert(args.end(), {"--warmup_steps", "2"});
+  return args;
 }
 
 // A Hugging Face GPT-2 config.json in `folder`: gpt-tiny's shape (dropout 0,

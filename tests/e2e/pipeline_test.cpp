@@ -24,12 +24,8 @@ struct PipelineCase {
 };
 
 std::vector<std::string> job(const TempDir& dir, const PipelineCase& c, const std::string& run, int batch) {
-  const bool encoder = c.model == "encoder-tiny";
-  return {"train", "--model_name_or_path", c.model, "--training_dir", dir.file("data/train"), "--test_dir",
-          dir.file("data/test"), "--model_dir", dir.file(run + "/model"), "--output_dir", dir.file(run + "/ckpt"),
-          "--output_data_dir", dir.file(run + "/out"), "--max_steps", "5", "--block_size", encoder ? "16" : "32",
-          "--per_device_train_batch_size", std::to_string(batch), "--learning_rate", "0.003", "--logging_steps", "1",
-          "--num_threads", "1", "--save_steps", "0"};
+  const int block_size = c.model == "encoder-tiny" ? 16 : 32;
+  return with_flag(train_args(dir, run, {c.model, 5, block_size, batch}), "--save_steps", "0");
 }
 
 void PrintTo(const PipelineCase& c, std::ostream* os) { *os << c.name; }
@@ -87,43 +83,19 @@ TEST(PipelineBf16, TracksOneProcessWithBf16Boundaries) {
   for (const auto& [step, loss] : one) EXPECT_NEAR(pipe.at(step), loss, 0.02 * loss) << "step " << step;
 }
 
-// Layouts refused at start under mpirun, one row each. (The parameters'
-// parsing alone is tested without processes in tests/launcher/model_parallel_test.cpp;
-// these rows check the world-size and model checks and the exit code.)
-struct PipelineErrorCase {
-  const char* name;
-  int np;
-  std::string mp;
-  const char* message;
-};
-
-void PrintTo(const PipelineErrorCase& c, std::ostream* os) { *os << c.name; }
-
-class PipelineErrors : public ::testing::TestWithParam<PipelineErrorCase> {};
-
-TEST_P(PipelineErrors, ClearMessageForAnImpossibleLayout) {
-  const auto& b = GetParam();
+// A layout refused at start under mpirun: every rank leaves with exit code 2
+// and the message, and nothing is saved. (Each refusal is tested without
+// processes in tests/runtime/parallel_plan_test.cpp.)
+TEST(PipelineErrors, AnImpossibleLayoutEndsEveryRankWithAUsageError) {
   TempDir dir;
   write_lm_channels(dir);
   const PipelineCase base{"", 2, "", 1};
-  auto args = with_flag(job(dir, base, "bad", 8), "--mp_parameters", b.mp);
-  auto r = run_mpi(b.np, args, dir.path());
-  EXPECT_EQ(r.exit_code, 2) << b.mp << ": " << r.err;
-  EXPECT_NE(r.err.find(b.message), std::string::npos) << b.mp << ": " << r.err;
+  auto args = with_flag(job(dir, base, "bad", 8), "--mp_parameters", "partitions=2,microbatches=3");
+  auto r = run_mpi(2, args, dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("is not divisible by microbatches 3"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir.file("bad/model/model.safetensors")));
 }
-
-INSTANTIATE_TEST_SUITE_P(
-    Layouts, PipelineErrors,
-    ::testing::Values(PipelineErrorCase{"PartitionsDoNotDivideTheWorld", 2, "partitions=3", "partitions"},
-                      PipelineErrorCase{"BatchNotDivisibleByMicrobatches", 2, "partitions=2,microbatches=3",
-                                        "is not divisible by microbatches 3"},
-                      PipelineErrorCase{"ReplicasWithoutDdp", 4, "partitions=2", "ddp must be True"},
-                      PipelineErrorCase{"TensorParallel", 2, "partitions=2,tensor_parallel_degree=2", "tensor_parallel_degree"},
-                      PipelineErrorCase{"MisspeltParameter", 2, "partitions=2,microbatchez=2", "microbatchez"},
-                      PipelineErrorCase{"MoreStagesThanLayers", 2, "partitions=2,virtual_stages=3,microbatches=4",
-                                        "exceeds the model's 5 layers"}),
-    [](const ::testing::TestParamInfo<PipelineErrorCase>& info) { return std::string(info.param.name); });
 
 TEST(PipelineVocabPadding, HeadCopyOfAPaddedVocabularyEqualsOneProcessAndIsSavedUnpadded) {
   // Vocabulary 300 (320 rows in memory): the last stage's own copy of wte is

@@ -69,21 +69,17 @@ TEST(Train, SaveTotalLimitKeepsTheNewest) {
 TEST(Train, ClassifierLearnsAndSavesItsLabels) {
   TempDir dir;
   write_classification_channels(dir);
-  auto r = run_tandem({"train", "--model_name_or_path", "encoder-tiny", "--training_dir", dir.file("data/train"), "--test_dir",
-                       dir.file("data/test"), "--model_dir", dir.file("model"), "--output_dir", dir.file("ckpt"),
-                       "--output_data_dir", dir.file("out"), "--epochs", "6", "--block_size", "24",
-                       "--per_device_train_batch_size", "8", "--learning_rate", "0.003", "--num_threads", "1"},
-                      dir.path());
+  auto r = run_tandem(with_flag(train_args(dir, "run", {"encoder-tiny", 0, 24, 8}), "--epochs", "6"), dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto records = read_jsonl(dir.file("out/metrics.jsonl"));
+  auto records = read_jsonl(dir.file("run/out/metrics.jsonl"));
   ASSERT_TRUE(records.back().contains("eval_accuracy"));
   EXPECT_GE(records.back()["eval_accuracy"].get<double>(), 0.9);
-  auto config = nlohmann::json::parse(slurp(dir.file("model/config.json")));
+  auto config = nlohmann::json::parse(slurp(dir.file("run/model/config.json")));
   EXPECT_EQ(config["id2label"]["0"], "negative");
   EXPECT_EQ(config["id2label"]["1"], "positive");
 
   // do_train False evaluates the saved model and gets the same accuracy.
-  auto eval = run_tandem({"train", "--model_name_or_path", dir.file("model"), "--do_train", "False", "--test_dir",
+  auto eval = run_tandem({"train", "--model_name_or_path", dir.file("run/model"), "--do_train", "False", "--test_dir",
                           dir.file("data/test"), "--output_data_dir", dir.file("out2"), "--block_size", "24",
                           "--output_dir", dir.file("ckpt2")},
                          dir.path());

@@ -28,11 +28,7 @@ TEST(VocabPadding, PaddedGptResumesBitwiseAndSavesTheRealVocabulary) {
   TempDir dir;
   write_lm_channels(dir);
   write_gpt_config(dir, "gpt300", 300);
-  const std::vector<std::string> args = {
-      "train", "--model_name_or_path", dir.file("gpt300"), "--training_dir", dir.file("data/train"), "--test_dir",
-      dir.file("data/test"), "--model_dir", dir.file("run/model"), "--output_dir", dir.file("run/ckpt"),
-      "--output_data_dir", dir.file("run/out"), "--max_steps", "8", "--save_steps", "4", "--block_size", "32",
-      "--per_device_train_batch_size", "4", "--learning_rate", "0.003", "--logging_steps", "1", "--num_threads", "1"};
+  const std::vector<std::string> args = with_flag(train_args(dir, "run", {dir.file("gpt300"), 8}), "--save_steps", "4");
   auto r = run_tandem(args, dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
 

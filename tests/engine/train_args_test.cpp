@@ -4,6 +4,7 @@
 #include "engine/config/train_args.h"
 #include "engine/error.h"
 #include "engine/train/lr_schedule.h"
+#include "tests/common/error_matchers.h"
 
 #include <gtest/gtest.h>
 
@@ -76,12 +77,7 @@ class TrainRefusals : public testing::TestWithParam<TrainRefusal> {};
 // Parsing and validate_train_args(), as `tandem train` runs them before
 // touching a file. Rows marked "was e2e" ran the binary in tests/e2e/bad_input_test.cpp.
 TEST_P(TrainRefusals, OneMessageNamingTheFlag) {
-  try {
-    validate_train_args(parse_train_args(GetParam().argv, {}));
-    FAIL() << "accepted";
-  } catch (const UsageError& e) {
-    EXPECT_EQ(std::string(e.what()), GetParam().message);
-  }
+  EXPECT_EQ(error_message_of<UsageError>([&] { validate_train_args(parse_train_args(GetParam().argv, {})); }), GetParam().message);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -2,6 +2,7 @@
 // scripts pass (benchmarks/bench_shape.sh), sizes, and refusals.
 #include "benchmarks/bench_args.h"
 #include "engine/error.h"
+#include "tests/common/error_matchers.h"
 
 #include <gtest/gtest.h>
 
@@ -66,12 +67,7 @@ void PrintTo(const BenchRefusal& row, std::ostream* os) { *os << row.name; }
 class BenchRefusals : public testing::TestWithParam<BenchRefusal> {};
 
 TEST_P(BenchRefusals, OneLineNamingTheFlag) {
-  try {
-    GetParam().run();
-    FAIL() << "accepted";
-  } catch (const UsageError& e) {
-    EXPECT_EQ(std::string(e.what()), GetParam().message);
-  }
+  EXPECT_EQ(error_message_of<UsageError>([&] { GetParam().run(); }), GetParam().message);
 }
 
 INSTANTIATE_TEST_SUITE_P(

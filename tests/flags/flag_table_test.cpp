@@ -3,6 +3,7 @@
 // --help generated from the same specs.
 #include "common/flags/flag_table.h"
 #include "engine/error.h"
+#include "tests/common/error_matchers.h"
 
 #include <gtest/gtest.h>
 
@@ -47,12 +48,7 @@ FlagTable<ToyArgs> toy_table(const std::string& positional = "JOB.json") {
 }
 
 std::string usage_error(const FlagTable<ToyArgs>& table, const std::vector<std::string>& argv) {
-  try {
-    table.parse(argv);
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "no error";
+  return error_message_of<UsageError>([&] { table.parse(argv); });
 }
 
 TEST(FlagTable, DefaultsComeFromTheTableAndTheEnvironment) {

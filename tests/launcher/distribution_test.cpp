@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
-#include "tests/launcher/error_matchers.h"
+#include "tests/common/error_matchers.h"
 #include "tests/common/temp_dir.h"
 
 namespace tandem::launcher {
@@ -23,7 +23,7 @@ TEST(ParseDistribution, ModelParallel) {
   EXPECT_EQ(d.processes_per_host, 8);
   EXPECT_EQ(d.custom_mpi_options, "--NCCL_DEBUG WARN");
   ASSERT_TRUE(d.mp);
-  EXPECT_EQ(d.mp->partitions, 2);
+  EXPECT_EQ(d.mp->pp_size, 2);
   EXPECT_EQ(d.mp->microbatches, 4);
 }
 
@@ -53,7 +53,7 @@ TEST(ParseDistribution, ParametersFromAFile) {
   const auto d = parse_distribution(json::parse(R"({"smdistributed": {"modelparallel": {"enabled": true,
       "parameters": "mp.json"}}, "mpi": {"enabled": true}})"), dir);
   ASSERT_TRUE(d.mp);
-  EXPECT_EQ(d.mp->partitions, 4);
+  EXPECT_EQ(d.mp->pp_size, 4);
   EXPECT_EQ(d.mp->pipeline, "simple");
   EXPECT_ERROR(parse_distribution(json::parse(R"({"smdistributed": {"modelparallel": {"enabled": true,
       "parameters": "bad.json"}}, "mpi": {"enabled": true}})"), dir), UsageError, "unknown key \"partition\"");
@@ -97,7 +97,7 @@ TEST(ParseDistribution, EveryValidationErrorNamesTheKey) {
 }
 
 TEST(ParseDistributionArg, JsonTextOrFile) {
-  EXPECT_EQ(parse_distribution_arg(kSmp).mp->partitions, 2);
+  EXPECT_EQ(parse_distribution_arg(kSmp).mp->pp_size, 2);
   EXPECT_ERROR(parse_distribution_arg("{\"mpi\": "), UsageError, "distribution: not valid JSON");
   EXPECT_ERROR(parse_distribution_arg("/nonexistent/dist.json"), RuntimeFailure, "/nonexistent/dist.json: cannot open");
 }

@@ -5,7 +5,7 @@
 #include "engine/error.h"
 #include "launcher/config/json_fields.h"
 #include "launcher/distribution/distribution.h"
-#include "tests/launcher/error_matchers.h"
+#include "tests/common/error_matchers.h"
 #include "tests/common/temp_dir.h"
 
 namespace tandem::launcher {

@@ -3,6 +3,7 @@
 #include "engine/error.h"
 #include "launcher/cli/launch_args.h"
 #include "launcher/supervisor/job_supervisor.h"
+#include "tests/common/error_matchers.h"
 
 #include <gtest/gtest.h>
 
@@ -49,12 +50,7 @@ class LaunchRefusals : public testing::TestWithParam<LaunchRefusal> {};
 // Each row was an e2e run of the binary (tests/e2e/launch_validation_test.cpp)
 // or is new with the table; none needs a file or a process.
 TEST_P(LaunchRefusals, OneMessageNamingTheFlag) {
-  try {
-    validate_launch_args(parse_launch_args(GetParam().argv));
-    FAIL() << "accepted";
-  } catch (const UsageError& e) {
-    EXPECT_EQ(std::string(e.what()), GetParam().message);
-  }
+  EXPECT_EQ(error_message_of<UsageError>([&] { validate_launch_args(parse_launch_args(GetParam().argv)); }), GetParam().message);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
-#include "tests/launcher/error_matchers.h"
+#include "tests/common/error_matchers.h"
 
 namespace tandem::launcher {
 namespace {

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
-#include "tests/launcher/error_matchers.h"
+#include "tests/common/error_matchers.h"
 
 namespace tandem::launcher {
 namespace {
@@ -18,7 +18,7 @@ ModelParallelParams parse(const std::string& text) {
 
 TEST(ModelParallel, DefaultsFollowSmp) {
   const auto mp = parse(R"({"partitions": 2})");
-  EXPECT_EQ(mp.partitions, 2);
+  EXPECT_EQ(mp.pp_size, 2);
   EXPECT_EQ(mp.microbatches, 1);
   EXPECT_EQ(mp.pipeline, "interleaved");
   EXPECT_EQ(mp.placement_strategy, "cluster");
@@ -40,7 +40,7 @@ TEST(ModelParallel, ReadsEveryField) {
       "ddp_dist_backend": "nccl", "active_microbatches": 3, "auto_partition": true, "default_partition": 3,
       "contiguous": false, "deterministic_server": true, "tensor_parallel_degree": 1,
       "fp16": false, "prescaled_batch": true, "sdp_reduce_bucket_size": 5e8})");
-  EXPECT_EQ(mp.partitions, 4);
+  EXPECT_EQ(mp.pp_size, 4);
   EXPECT_EQ(mp.microbatches, 8);
   EXPECT_EQ(mp.pipeline, "simple");
   EXPECT_EQ(mp.placement_strategy, "spread");
@@ -189,7 +189,7 @@ TEST(MpParametersArg, ReadsTheToolkitCommandLineForm) {
   EXPECT_TRUE(mp.ddp);
   EXPECT_EQ(mp.microbatches, 4);
   EXPECT_EQ(mp.optimize, "speed");
-  EXPECT_EQ(mp.partitions, 2);
+  EXPECT_EQ(mp.pp_size, 2);
   EXPECT_EQ(mp.placement_strategy, "spread");
   EXPECT_DOUBLE_EQ(mp.memory_weight, 0.5);
   EXPECT_EQ(mp.given, json::parse(R"({"ddp": true, "microbatches": 4, "optimize": "speed", "partitions": 2,

@@ -12,7 +12,7 @@
 #include "launcher/sagemaker/entry_point.h"
 #include "launcher/sagemaker/hyperparameters.h"
 #include "launcher/shell/shlex.h"
-#include "tests/launcher/error_matchers.h"
+#include "tests/common/error_matchers.h"
 #include "tests/common/temp_dir.h"
 
 namespace tandem::launcher {

@@ -2,6 +2,7 @@
 // check between --distribution and --mp_parameters.
 #include "engine/error.h"
 #include "launcher/cli/plan_args.h"
+#include "tests/common/error_matchers.h"
 
 #include <gtest/gtest.h>
 
@@ -47,12 +48,7 @@ void PrintTo(const PlanRefusal& row, std::ostream* os) { *os << row.name; }
 class PlanRefusals : public testing::TestWithParam<PlanRefusal> {};
 
 TEST_P(PlanRefusals, OneMessageNamingTheFlag) {
-  try {
-    validate_plan_args(parse_plan_args(GetParam().argv));
-    FAIL() << "accepted";
-  } catch (const UsageError& e) {
-    EXPECT_EQ(std::string(e.what()), GetParam().message);
-  }
+  EXPECT_EQ(error_message_of<UsageError>([&] { validate_plan_args(parse_plan_args(GetParam().argv)); }), GetParam().message);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -15,7 +15,7 @@
 #include "engine/error.h"
 #include "launcher/container/tcp_wait.h"
 #include "launcher/supervisor/child_process.h"
-#include "tests/launcher/error_matchers.h"
+#include "tests/common/error_matchers.h"
 #include "tests/common/temp_dir.h"
 
 namespace tandem::launcher {

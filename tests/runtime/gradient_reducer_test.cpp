@@ -46,7 +46,7 @@ TEST_P(Reducer, AveragesGradientsOverRanks) {
   run_job(GetParam(), [](int rank, Communicator& world) {
     auto params = make_params(7);
     GradientReducer reducer(params, world, kSmallBuckets);
-    EXPECT_GE(reducer.plan().buckets.size(), 2u);
+    EXPECT_GE(reducer.layout().buckets.size(), 2u);
     for (int step = 0; step < 2; ++step) {  // the reducer is reused step after step
       for (auto& p : params) p.mutable_grad().zero_();
       reducer.before_backward(true);
@@ -109,7 +109,7 @@ TEST_P(Reducer, GradientsAreViewsIntoTheBuckets) {
     GradientReducer reducer(params, world, kSmallBuckets);
     std::vector<const void*> before;
     for (const auto& p : params) before.push_back(p.grad().data_ptr());
-    for (const auto& bucket : reducer.plan().buckets)
+    for (const auto& bucket : reducer.layout().buckets)
       for (const auto& slot : bucket.slots)
         EXPECT_TRUE(params[slot.parameter].grad().is_alias_of(params[bucket.slots.front().parameter].grad()))
             << "parameter " << slot.parameter;

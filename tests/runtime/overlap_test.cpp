@@ -1,7 +1,5 @@
 // The data-parallel overlap measure (parallel/ddp/overlap.h) on given bucket
-// times, and the bucket plan that keeps the embedding's late gradient from
-// holding back the others.
-#include "parallel/ddp/bucket_plan.h"
+// times.
 #include "parallel/ddp/overlap.h"
 
 #include <gtest/gtest.h>
@@ -51,26 +49,6 @@ TEST(Overlap, HiddenShareIsHiddenOverCommunication) {
   stats.comm_seconds = 0.2;
   stats.hidden_seconds = 0.15;
   EXPECT_DOUBLE_EQ(stats.hidden_share(), 0.75);
-}
-
-// Parameter 0 (the token embedding, whose gradient a tied LM head completes
-// only at the end of backward) gets the last bucket to itself even where it
-// would have fitted beside the others.
-TEST(BucketPlan, FirstRegisteredParameterHasTheLastBucketToItself) {
-  // 4-byte elements, first bucket 64 B: parameters 2 and 1 (9 elements) fill
-  // 36 B, and parameter 0 (3 elements) would fit, but goes alone.
-  const BucketPlan plan = plan_buckets({3, 5, 4}, 4, 64, 128);
-  ASSERT_EQ(plan.buckets.size(), 2u);
-  EXPECT_EQ(plan.buckets[0].numel, 9);
-  ASSERT_EQ(plan.buckets[1].slots.size(), 1u);
-  EXPECT_EQ(plan.buckets[1].slots[0].parameter, 0u);
-  EXPECT_EQ(plan.bucket_of[0], 1u);
-}
-
-TEST(BucketPlan, OneParameterIsOneBucket) {
-  const BucketPlan plan = plan_buckets({7}, 4, 64, 128);
-  ASSERT_EQ(plan.buckets.size(), 1u);
-  EXPECT_EQ(plan.buckets[0].numel, 7);
 }
 
 }  // namespace

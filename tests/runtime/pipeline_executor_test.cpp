@@ -1,13 +1,16 @@
 // The PipelineExecutor on fake ranks: a gpt-tiny pipeline, built as `tandem
-// train` builds it (launcher/commands/execution_strategy.cpp, model_parallel():
-// the plan, then the pipeline, data-parallel and tied-pair groups split from
-// the world), runs one step's forward and backward, and every rank's
+// train` builds it (run::make_execution_strategy: the plan, then the named
+// pipeline, data-parallel and tied-embedding groups made from the layout),
+// runs one step's forward and backward, and every rank's
 // gradients equal one process's forward/backward on the same batch. The cases
 // cover GPipe, 1F1B at 2 and 4 stages, zero bubble, virtual stages whose
 // messages arrive out of order (p=2, m=5, v=2), and a pipeline replicated
 // twice under both placements (the reducer and the tied pair inside).
 #include "engine/train/replica_executor.h"
-#include "tests/runtime/strategies.h"
+#include "parallel/world/comm_world.h"
+#include "run/execution_strategy.h"
+#include "run/parallel_plan.h"
+#include "run/run_distribution.h"
 #include "tests/runtime/support.h"
 
 #include <gtest/gtest.h>
@@ -52,14 +55,17 @@ class PipelineStep : public ::testing::TestWithParam<PipelineCase> {};
 TEST_P(PipelineStep, OneStepsGradientsEqualOneProcess) {
   const auto& c = GetParam();
   const ModelConfig config = preset_config("gpt-tiny");
-  const auto mp = launcher::parse_mp_parameters_arg(c.mp_parameters);
   // Every rank builds the whole model from the same seed, as `tandem train` does
   // (here before the threads start: building seeds torch's global generator).
   std::vector<TransformerModel> models;
   for (int r = 0; r < c.processes; ++r) models.push_back(TransformerModel::build(config, kSeed));
-  const auto plan =
-      commands::make_parallel_plan(mp, c.processes, c.processes, models[0], kBlock, c.replica_batch);
-  const int dp = plan.layout.dp_size;
+  TrainArgs args;
+  args.mp_parameters = c.mp_parameters;
+  args.block_size = kBlock;
+  args.per_device_train_batch_size = c.replica_batch;
+  const launcher::Distribution distribution = run::resolve_distribution(args, launcher::Env{});
+  const int dp = run::make_parallel_plan(*distribution.mp, c.processes, c.processes, models[0], kBlock, c.replica_batch)
+                     .layout.dp_size;
   const Batch batch = random_lm_batch(int64_t(c.replica_batch) * dp, kBlock, config.vocab_size, 7);
   const Reference reference = one_process(config, batch);
   const std::string wte = "transformer.wte.weight";
@@ -68,11 +74,13 @@ TEST_P(PipelineStep, OneStepsGradientsEqualOneProcess) {
   std::mutex mu;
   std::set<std::string> checked;
   run_job(c.processes, [&](int rank, Communicator& world) {
-    RankStrategy stage = model_parallel(plan, world, models[rank]);
-    const auto& me = stage.me;
+    parallel::CommWorld trainer_world(world, rank == 0);
+    run::ExecutionStrategy stage = run::make_execution_strategy(distribution, args, models[rank], trainer_world,
+                                                                {world, c.processes}, torch::kCPU);
+    const RankCoordinates& me = stage.me();
     const Batch replica_batch = batch.slice(int64_t(me.dp_rank) * c.replica_batch, int64_t(me.dp_rank + 1) * c.replica_batch);
     const LossSums sums = stage.executor->forward_backward({replica_batch});
-    EXPECT_EQ(stage.slot.dp_rank, me.dp_rank);
+    EXPECT_EQ(me.dp_size, dp);
     if (sums.sum.defined() && dp == 1) {
       EXPECT_NEAR(sums.sum.item<double>(), reference.loss, kTolerance * reference.loss);
     }

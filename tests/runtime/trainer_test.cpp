@@ -1,5 +1,5 @@
 // The Trainer on fake ranks, wired as `tandem train` wires it (CommWorld over
-// the world group; the strategies of tests/runtime/strategies.h): data-parallel
+// the world group, run::make_execution_strategy over the fake world): data-parallel
 // replicas and pipelines train like one process with the whole batch, step by
 // step (loss and gradient norm) and in the saved model; a run saved at step 2
 // resumes and continues exactly; a rank that dies in the middle of a
@@ -10,10 +10,15 @@
 #include "engine/checkpoint/safetensors.h"
 #include "engine/error.h"
 #include "engine/train/precision.h"
+#include "engine/train/replica_executor.h"
+#include "engine/train/trainer.h"
+#include "engine/train/training_setup.h"
 #include "parallel/world/comm_world.h"
+#include "run/execution_strategy.h"
+#include "run/parallel_plan.h"
+#include "run/run_distribution.h"
 #include "tests/common/temp_dir.h"
 #include "tests/e2e/fixtures.h"
-#include "tests/runtime/strategies.h"
 #include "tests/runtime/support.h"
 
 #include <gtest/gtest.h>
@@ -47,6 +52,9 @@ TrainArgs job_args(const TempDir& dir, const std::string& run, int batch, const 
   a.save_steps = 0;
   a.seed = int(kSeed);
   a.progress_bar = "False";
+  // Small buckets, so a data-parallel replica reduces several.
+  a.first_bucket_mb = 1.0 / 16;
+  a.bucket_cap_mb = 1;
   return a;
 }
 
@@ -62,13 +70,11 @@ void train_one_process(const TrainArgs& args) {
   model.set_autocast(autocast_dtype(args.bf16, args.fp16));
   SingleProcessWorld world;
   ReplicaExecutor executor(model, world, nullptr);
-  Trainer trainer(args, setup, executor, world, ReplicaSlot{0, 1}, torch::kCPU);
+  Trainer trainer(args, setup, executor, world, RankCoordinates{}, torch::kCPU);
   trainer.train();
   trainer.save_model();
 }
 
-// Builds a rank's executor over its fake world (the trainer's World given for replicas).
-using Strategy = std::function<RankStrategy(Communicator& world, TransformerModel& model, World& trainer_world)>;
 // What a rank's trainer sees of the job; tests wrap it to inject a crash.
 using WorldWrapper = std::function<std::unique_ptr<World>(int rank, std::unique_ptr<World>)>;
 
@@ -83,16 +89,19 @@ std::vector<TransformerModel> build_models(const TrainArgs& args, int ranks) {
   return models;
 }
 
-// A job of `ranks` fake ranks on one host (rank 0 leads it): train, then save
-// the model. Rethrows the first rank's failure.
-void train_job(const TrainArgs& args, std::vector<TransformerModel>& models, const Strategy& strategy,
-               const WorldWrapper& wrap = {}) {
-  run_job(static_cast<int>(models.size()), [&](int rank, Communicator& world_group) {
+// A job of `ranks` fake ranks on one host (rank 0 leads it), each built as
+// `tandem train` builds it (data parallel, or the pipeline args.mp_parameters
+// describes): train, then save the model. Rethrows the first rank's failure.
+void train_job(const TrainArgs& args, std::vector<TransformerModel>& models, const WorldWrapper& wrap = {}) {
+  const launcher::Distribution distribution = run::resolve_distribution(args, launcher::Env{});
+  const int ranks = static_cast<int>(models.size());
+  run_job(ranks, [&](int rank, Communicator& world_group) {
     const TrainingSetup setup = prepare_training(args);
     std::unique_ptr<World> world = std::make_unique<parallel::CommWorld>(world_group, /*leads_host=*/rank == 0);
     if (wrap) world = wrap(rank, std::move(world));
-    RankStrategy s = strategy(world_group, models[rank], *world);
-    Trainer trainer(args, setup, *s.executor, *world, s.slot, torch::kCPU);
+    run::ExecutionStrategy s =
+        run::make_execution_strategy(distribution, args, models[rank], *world, {world_group, ranks}, torch::kCPU);
+    Trainer trainer(args, setup, *s.executor, *world, s.me(), torch::kCPU);
     const TrainOutcome outcome = trainer.train();
     EXPECT_EQ(outcome.steps_done, args.max_steps);
     trainer.save_model();
@@ -101,7 +110,7 @@ void train_job(const TrainArgs& args, std::vector<TransformerModel>& models, con
 
 void train_data_parallel(const TrainArgs& args, int ranks, const WorldWrapper& wrap = {}) {
   auto models = build_models(args, ranks);
-  train_job(args, models, data_parallel, wrap);
+  train_job(args, models, wrap);
 }
 
 void expect_same_per_step(const std::map<int, double>& actual, const std::map<int, double>& expected) {
@@ -153,17 +162,12 @@ TEST_P(Parity, TrainsLikeOneProcessWithTheWholeBatch) {
   TrainArgs args = job_args(dir, "job", c.batch, c.model);
   args.gradient_accumulation_steps = c.accumulation;
   auto models = build_models(args, c.ranks);
-  int replicas = c.ranks;
-  if (c.mp_parameters.empty()) {
-    train_job(args, models, data_parallel);
-  } else {
-    const auto mp = launcher::parse_mp_parameters_arg(c.mp_parameters);
-    const auto plan = commands::make_parallel_plan(mp, c.ranks, c.ranks, models[0], args.block_size, c.batch);
-    replicas = plan.layout.dp_size;
-    train_job(args, models, [&](Communicator& world, TransformerModel& model, World&) {
-      return model_parallel(plan, world, model);
-    });
-  }
+  args.mp_parameters = c.mp_parameters;
+  train_job(args, models);
+  const int replicas = c.mp_parameters.empty() ? c.ranks
+                                               : run::make_parallel_plan(launcher::parse_mp_parameters_arg(c.mp_parameters),
+                                                                         c.ranks, c.ranks, models[0], args.block_size, c.batch)
+                                                     .layout.dp_size;
   train_one_process(job_args(dir, "one", c.batch * replicas * c.accumulation, c.model));
   expect_same_training(dir, "one", "job");
 }
@@ -233,13 +237,10 @@ TEST(TrainerResume, APipelineResumesPerStage) {
   e2e::write_lm_channels(dir);
   TrainArgs args = job_args(dir, "run", 8);
   args.save_steps = 2;
+  args.mp_parameters = "partitions=2,microbatches=4";
   auto run = [&](const TrainArgs& a) {
     auto models = build_models(a, 2);
-    const auto plan = commands::make_parallel_plan(launcher::parse_mp_parameters_arg("partitions=2,microbatches=4"), 2,
-                                                   2, models[0], a.block_size, 8);
-    train_job(a, models, [&](Communicator& world, TransformerModel& model, World&) {
-      return model_parallel(plan, world, model);
-    });
+    train_job(a, models);
   };
   run(args);
   EXPECT_TRUE(fs::exists(dir.file("run/ckpt/checkpoint-2/model-stage0-of-2.safetensors")));
@@ -347,12 +348,9 @@ TEST(TrainerMixedPrecision, Bf16PipelineTracksOneBf16Process) {
   e2e::write_lm_channels(dir);
   TrainArgs args = job_args(dir, "pipe", 8);
   args.bf16 = true;
+  args.mp_parameters = "microbatches=4,partitions=2";
   auto models = build_models(args, 2);
-  const auto plan = commands::make_parallel_plan(launcher::parse_mp_parameters_arg("microbatches=4,partitions=2"), 2, 2,
-                                                 models[0], args.block_size, 8);
-  train_job(args, models, [&](Communicator& world, TransformerModel& model, World&) {
-    return model_parallel(plan, world, model);
-  });
+  train_job(args, models);
   TrainArgs one = job_args(dir, "one", 8);
   one.bf16 = true;
   train_one_process(one);

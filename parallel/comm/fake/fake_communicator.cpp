@@ -149,28 +149,33 @@ T combine(T a, T b, ReduceOp op) {
 }
 
 template <class T>
-void reduce_native(void* acc, const void* in, std::size_t n, ReduceOp op, int group_size, bool last) {
+T same(T x) {
+  return x;
+}
+
+// acc (op)= in element by element: each pair widened to Wide, combined and
+// narrowed back, as the MPI backend's user ops do for the half types (float
+// and back); native types are their own Wide.
+template <class T, class Wide, Wide (*Widen)(T), T (*Narrow)(Wide)>
+void reduce_elements(void* acc, const void* in, std::size_t n, ReduceOp op, int group_size, bool last) {
   T* a = static_cast<T*>(acc);
   const T* b = static_cast<const T*>(in);
   for (std::size_t i = 0; i < n; ++i) {
     T x;
     std::memcpy(&x, b + i, sizeof x);
-    a[i] = combine(a[i], x, op);
-    if (last && op == ReduceOp::Average) a[i] = static_cast<T>(a[i] / static_cast<T>(group_size));
+    a[i] = Narrow(combine(Widen(a[i]), Widen(x), op));
+    if (last && op == ReduceOp::Average) a[i] = Narrow(static_cast<Wide>(Widen(a[i]) / static_cast<Wide>(group_size)));
   }
 }
 
-// As the MPI backend's user ops: each pair widened to float and rounded once.
+template <class T>
+void reduce_native(void* acc, const void* in, std::size_t n, ReduceOp op, int group_size, bool last) {
+  reduce_elements<T, T, same<T>, same<T>>(acc, in, n, op, group_size, last);
+}
+
 template <float (*ToFloat)(uint16_t), uint16_t (*FromFloat)(float)>
 void reduce_half(void* acc, const void* in, std::size_t n, ReduceOp op, int group_size, bool last) {
-  uint16_t* a = static_cast<uint16_t*>(acc);
-  const uint16_t* b = static_cast<const uint16_t*>(in);
-  for (std::size_t i = 0; i < n; ++i) {
-    uint16_t x;
-    std::memcpy(&x, b + i, sizeof x);
-    a[i] = FromFloat(combine(ToFloat(a[i]), ToFloat(x), op));
-    if (last && op == ReduceOp::Average) a[i] = FromFloat(ToFloat(a[i]) / static_cast<float>(group_size));
-  }
+  reduce_elements<uint16_t, float, ToFloat, FromFloat>(acc, in, n, op, group_size, last);
 }
 
 // acc (op)= in; on the last contribution an average divides by the group size.

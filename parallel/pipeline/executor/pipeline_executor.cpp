@@ -31,21 +31,24 @@ struct PipelineExecutor::Stash {
 };
 
 PipelineExecutor::PipelineExecutor(TransformerModel& model, std::vector<ChunkLayers> stage_layers,
-                                   PipelineGroups groups, ScheduleSpec spec,
+                                   const parallel::ProcessGroups& groups, ScheduleSpec spec,
                                    ddp::ReducerOptions reducer_options, torch::Device device)
     : model_(model),
       stage_layers_(std::move(stage_layers)),
-      groups_(groups),
+      me_(groups.me),
+      pipeline_group_(groups.pipeline.get()),
+      data_group_(groups.data.get()),
+      tied_embedding_group_(groups.tied_embedding.get()),
       spec_(spec),
       device_(device),
       stage_through_host_(reducer_options.stage_through_host) {
-  for (size_t s = groups_.pp_rank; s < stage_layers_.size(); s += groups_.pp_size) chunks_.push_back(stage_layers_[s]);
+  for (size_t s = me_.pp_rank; s < stage_layers_.size(); s += me_.pp_size) chunks_.push_back(stage_layers_[s]);
   const Schedule full = build_schedule(spec_);
-  schedule_ = full[groups_.pp_rank];
+  schedule_ = full[me_.pp_rank];
   const int stages = static_cast<int>(stage_layers_.size());
-  channels_ = std::make_unique<OrderedChannels>(*groups_.pipeline, channel_pairs(full, groups_.pp_size, stages));
+  channels_ = std::make_unique<OrderedChannels>(*pipeline_group_, channel_pairs(full, me_.pp_size, stages));
   step_order_ = send_order_of(full);
-  evaluation_order_ = evaluation_send_order(groups_.pp_size, stages);
+  evaluation_order_ = evaluation_send_order(me_.pp_size, stages);
   // Boundaries carry the autocast dtype (half the bytes under bf16), as Megatron does.
   boundary_dtype_ = model_.autocast().value_or(torch::kFloat32);
   // The last stage computes logits with the embedding matrix; when the
@@ -58,10 +61,10 @@ PipelineExecutor::PipelineExecutor(TransformerModel& model, std::vector<ChunkLay
     head->untie_into_own_copy();
     tied_copy_ = {head->weight()};
   }
-  if (groups_.dp_size > 1) {
+  if (me_.dp_size > 1) {
     std::vector<torch::Tensor> params;
     for (auto& [name, p] : named_parameters()) params.push_back(p);
-    reducer_ = std::make_unique<ddp::GradientReducer>(params, *groups_.data, reducer_options);
+    reducer_ = std::make_unique<ddp::GradientReducer>(params, *data_group_, reducer_options);
   }
 }
 
@@ -96,7 +99,7 @@ NamedTensors PipelineExecutor::named_parameters() const {
 }
 
 std::string PipelineExecutor::shard_suffix() const {
-  return "-stage" + std::to_string(groups_.pp_rank) + "-of-" + std::to_string(groups_.pp_size);
+  return "-stage" + std::to_string(me_.pp_rank) + "-of-" + std::to_string(me_.pp_size);
 }
 
 std::vector<int64_t> PipelineExecutor::boundary_shape(int64_t examples) const {
@@ -130,148 +133,178 @@ LossSums PipelineExecutor::forward_backward(const std::vector<Batch>& micro_step
   peak_stashed_ = 0;
   peak_stashed_bytes_ = 0;
   for (size_t k = 0; k < micro_steps.size(); ++k)
-    run_step(micro_steps[k], /*sync=*/k + 1 == micro_steps.size(), 1.0 / (accumulation * spec_.microbatches_m),
+    run_step(micro_steps[k], /*sync=*/k + 1 == micro_steps.size(), 1.0 / (accumulation * spec_.microbatches),
              loss_sum);
-  if (last_stage() % groups_.pp_size != groups_.pp_rank || !holds_head()) return {torch::Tensor(), 0};
+  if (last_stage() % me_.pp_size != me_.pp_rank || !holds_head()) return {torch::Tensor(), 0};
   return {loss_sum / accumulation, 1.0};
 }
 
-void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale, torch::Tensor& loss_sum) {
-  const int m = spec_.microbatches_m;
-  if (batch.examples() % m != 0)
-    throw UsageError("per_device_train_batch_size " + std::to_string(batch.examples()) +
-                     " is not divisible by microbatches " + std::to_string(m));
-  const int64_t mb = batch.examples() / m;
-  block_size_ = batch.input_ids.size(1);
-  channels_->begin(step_order_);
+// One step's state: the replica batch cut into microbatches, what each
+// (chunk, microbatch) keeps between its forward and its backward, and the
+// accounting of those stashed activations.
+struct PipelineExecutor::StepState {
+  const Batch& batch;
+  int64_t microbatch_size;
+  bool sync;           // the last micro-step of the optimizer step: gradients are reduced
+  double loss_scale;   // 1 / (accumulation · microbatches): the replica batch's mean loss
+  torch::Tensor& loss_sum;
+  int last_backward;   // index of the last action that accumulates gradients
+  size_t action_index = 0;
   std::map<std::pair<int, int>, Stash> stash;  // (chunk, microbatch)
   int64_t stashed_bytes = 0;
-  int last_backward = -1;
-  for (size_t a = 0; a < schedule_.size(); ++a)
-    if (schedule_[a].kind == ActionKind::Backward || schedule_[a].kind == ActionKind::BackwardWeight)
-      last_backward = static_cast<int>(a);
 
-  auto release = [&](Stash& s) {
+  Stash& of(const Action& act) { return stash[{act.chunk, act.microbatch}]; }
+  void count(const torch::Tensor& t) { stashed_bytes += t.numel() * t.element_size(); }
+  // A microbatch's backward is done: its activations go.
+  void release(Stash& s) {
     if (s.input.defined()) stashed_bytes -= s.input.numel() * s.input.element_size();
     if (s.output.defined() && s.output.dim() > 0) stashed_bytes -= s.output.numel() * s.output.element_size();
     s.input = torch::Tensor();
     s.output = torch::Tensor();
     s.grad_output = torch::Tensor();
-  };
+  }
+  int live() const {
+    int n = 0;
+    for (const auto& [key, s] : stash) n += s.input.defined() || s.output.defined();
+    return n;
+  }
+  // Whether the reducer should start its reductions in this backward.
+  bool reduce_in_this_backward() const { return sync && static_cast<int>(action_index) == last_backward; }
+};
 
-  for (size_t a = 0; a < schedule_.size(); ++a) {
-    const Action& act = schedule_[a];
-    const int stage = stage_of(act.chunk);
-    const ChunkLayers& layers = chunks_[act.chunk];
+void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale, torch::Tensor& loss_sum) {
+  const int m = spec_.microbatches;
+  if (batch.examples() % m != 0)
+    throw UsageError("per_device_train_batch_size " + std::to_string(batch.examples()) +
+                     " is not divisible by microbatches " + std::to_string(m));
+  block_size_ = batch.input_ids.size(1);
+  channels_->begin(step_order_);
+  int last_backward = -1;
+  for (size_t a = 0; a < schedule_.size(); ++a)
+    if (schedule_[a].kind == ActionKind::Backward || schedule_[a].kind == ActionKind::BackwardWeight)
+      last_backward = static_cast<int>(a);
+  StepState step{batch, batch.examples() / m, sync, loss_scale, loss_sum, last_backward, 0, {}, 0};
+
+  for (; step.action_index < schedule_.size(); ++step.action_index) {
+    const Action& act = schedule_[step.action_index];
     const double t0 = now_us();
     switch (act.kind) {
       case ActionKind::RecvActivation:
-      case ActionKind::RecvGradient: {
-        const bool gradient = act.kind == ActionKind::RecvGradient;
-        auto buffer = receive(boundary_shape(mb), rank_of_stage(act.peer_stage), message_key(act, stage));
-        Stash& s = stash[{act.chunk, act.microbatch}];
-        if (gradient) {
-          // Backward starts from a gradient of the output's own dtype.
-          s.grad_output = s.output.defined() ? buffer.to(s.output.scalar_type()) : buffer;
-        } else {
-          s.input = buffer.requires_grad_(true);
-          stashed_bytes += buffer.numel() * buffer.element_size();
-        }
-        break;
-      }
+      case ActionKind::RecvGradient: receive_boundary(act, step); break;
       case ActionKind::SendActivation:
-      case ActionKind::SendGradient: {
-        const bool gradient = act.kind == ActionKind::SendGradient;
-        Stash& s = stash[{act.chunk, act.microbatch}];
-        post_send(gradient ? s.grad_input : s.output, rank_of_stage(act.peer_stage), message_key(act, stage));
-        if (gradient) s.grad_input = torch::Tensor();
-        break;
-      }
-      case ActionKind::Forward: {
-        Stash& s = stash[{act.chunk, act.microbatch}];
-        const Batch part = batch.slice(act.microbatch * mb, (act.microbatch + 1) * mb);
-        const BatchContext ctx{part.input_ids, part.attention_mask};
-        const torch::Tensor in = stage == 0 ? part.input_ids : s.input;
-        if (stage == last_stage()) {
-          // The last stage ends with the head: its loss comes without full logits.
-          auto loss = model_.loss(in, ctx, layers.begin, part.targets).loss;
-          loss_sum += loss.detach().to(torch::kFloat64) / m;
-          s.output = scaled_for_backward(loss * loss_scale);  // mean over the replica's batch, as one process computes it
-        } else {
-          auto out = model_.forward(in, ctx, layers.begin, layers.end);
-          s.output = out;
-          stashed_bytes += out.numel() * out.element_size();
-        }
-        break;
-      }
-      case ActionKind::Backward: {
-        Stash& s = stash[{act.chunk, act.microbatch}];
-        if (reducer_) reducer_->before_backward(sync && static_cast<int>(a) == last_backward);
-        std::vector<torch::Tensor> grads;
-        if (stage != last_stage()) grads.push_back(s.grad_output);
-        torch::autograd::backward({s.output}, grads);
-        if (stage > 0) s.grad_input = s.input.grad();
-        release(s);
-        break;
-      }
-      case ActionKind::BackwardInput: {
-        // One walk of the graph: the input gradient, the gradients of the
-        // parameters outside the affine maps (layer norms, embeddings, the
-        // head: cheap, or not separable), and (X, dY) of every affine map,
-        // whose weight gradients BackwardWeight computes. Nothing is
-        // accumulated yet, so the data-parallel reducer sees all of a
-        // microbatch's gradients in BackwardWeight.
-        Stash& s = stash[{act.chunk, act.microbatch}];
-        std::vector<torch::Tensor> grads;
-        if (stage != last_stage()) grads.push_back(s.grad_output);
-        std::vector<torch::Tensor> wrt;
-        if (stage > 0) wrt.push_back(s.input);
-        const size_t first_parameter = wrt.size();
-        for (auto& [name, p] : model_.named_parameters(layers.begin, layers.end)) {
-          // A tied weight listed twice would get its gradient twice.
-          if (std::none_of(wrt.begin() + first_parameter, wrt.end(), [&](const torch::Tensor& t) { return t.is_same(p); }))
-            wrt.push_back(p);
-        }
-        std::vector<torch::Tensor> result;
-        {
-          DeferWeightGradients defer(s.weight_grads, {wrt.begin() + first_parameter, wrt.end()});
-          result = torch::autograd::grad({s.output}, wrt, grads, /*retain_graph=*/false, /*create_graph=*/false,
-                                         /*allow_unused=*/true);
-        }
-        if (stage > 0) s.grad_input = result[0];
-        for (size_t i = first_parameter; i < wrt.size(); ++i) {
-          if (result[i].defined()) s.weight_grads.add_ready(wrt[i], result[i]);
-        }
-        break;
-      }
-      case ActionKind::BackwardWeight: {
-        Stash& s = stash[{act.chunk, act.microbatch}];
-        if (reducer_) reducer_->before_backward(sync && static_cast<int>(a) == last_backward);
-        s.weight_grads.apply();
-        release(s);
-        break;
-      }
-      case ActionKind::ReduceGradients:
-        if (sync) {
-          if (reducer_) reducer_->finish();
-          sync_tied_gradients();
-        }
-        break;
-      case ActionKind::OptimizerStep:
-        break;  // the trainer steps the optimizer after clipping
+      case ActionKind::SendGradient: send_boundary(act, step); break;
+      case ActionKind::Forward: forward(act, step); break;
+      case ActionKind::Backward: backward(act, step); break;
+      case ActionKind::BackwardInput: backward_input(act, step); break;
+      case ActionKind::BackwardWeight: backward_weight(act, step); break;
+      case ActionKind::ReduceGradients: reduce_gradients(step); break;
     }
     if (is_compute(act.kind)) timeline_.push_back({act, t0, now_us()});
-    int live = 0;
-    for (const auto& [key, s] : stash) live += s.input.defined() || s.output.defined();
-    peak_stashed_ = std::max(peak_stashed_, live);
-    peak_stashed_bytes_ = std::max(peak_stashed_bytes_, stashed_bytes);
+    peak_stashed_ = std::max(peak_stashed_, step.live());
+    peak_stashed_bytes_ = std::max(peak_stashed_bytes_, step.stashed_bytes);
   }
   wait_for_sends();
 }
 
+void PipelineExecutor::receive_boundary(const Action& act, StepState& step) {
+  auto buffer = receive(boundary_shape(step.microbatch_size), rank_of_stage(act.peer_stage),
+                        message_key(act, stage_of(act.chunk)));
+  Stash& s = step.of(act);
+  if (act.kind == ActionKind::RecvGradient) {
+    // Backward starts from a gradient of the output's own dtype.
+    s.grad_output = s.output.defined() ? buffer.to(s.output.scalar_type()) : buffer;
+  } else {
+    s.input = buffer.requires_grad_(true);
+    step.count(buffer);
+  }
+}
+
+void PipelineExecutor::send_boundary(const Action& act, StepState& step) {
+  const bool gradient = act.kind == ActionKind::SendGradient;
+  Stash& s = step.of(act);
+  post_send(gradient ? s.grad_input : s.output, rank_of_stage(act.peer_stage), message_key(act, stage_of(act.chunk)));
+  if (gradient) s.grad_input = torch::Tensor();
+}
+
+void PipelineExecutor::forward(const Action& act, StepState& step) {
+  const int stage = stage_of(act.chunk);
+  const ChunkLayers& layers = chunks_[act.chunk];
+  const int64_t mb = step.microbatch_size;
+  Stash& s = step.of(act);
+  const Batch part = step.batch.slice(act.microbatch * mb, (act.microbatch + 1) * mb);
+  const BatchContext ctx{part.input_ids, part.attention_mask};
+  const torch::Tensor in = stage == 0 ? part.input_ids : s.input;
+  if (stage == last_stage()) {
+    // The last stage ends with the head: its loss comes without full logits.
+    auto loss = model_.loss(in, ctx, layers.begin, part.targets).loss;
+    step.loss_sum += loss.detach().to(torch::kFloat64) / spec_.microbatches;
+    s.output = scaled_for_backward(loss * step.loss_scale);  // mean over the replica's batch, as one process computes it
+  } else {
+    s.output = model_.forward(in, ctx, layers.begin, layers.end);
+    step.count(s.output);
+  }
+}
+
+void PipelineExecutor::backward(const Action& act, StepState& step) {
+  const int stage = stage_of(act.chunk);
+  Stash& s = step.of(act);
+  if (reducer_) reducer_->before_backward(step.reduce_in_this_backward());
+  std::vector<torch::Tensor> grads;
+  if (stage != last_stage()) grads.push_back(s.grad_output);
+  torch::autograd::backward({s.output}, grads);
+  if (stage > 0) s.grad_input = s.input.grad();
+  step.release(s);
+}
+
+// One walk of the graph: the input gradient, the gradients of the parameters
+// outside the affine maps (layer norms, embeddings, the head: cheap, or not
+// separable), and (X, dY) of every affine map, whose weight gradients
+// BackwardWeight computes. Nothing is accumulated yet, so the data-parallel
+// reducer sees all of a microbatch's gradients in BackwardWeight.
+void PipelineExecutor::backward_input(const Action& act, StepState& step) {
+  const int stage = stage_of(act.chunk);
+  const ChunkLayers& layers = chunks_[act.chunk];
+  Stash& s = step.of(act);
+  std::vector<torch::Tensor> grads;
+  if (stage != last_stage()) grads.push_back(s.grad_output);
+  std::vector<torch::Tensor> wrt;
+  if (stage > 0) wrt.push_back(s.input);
+  const size_t first_parameter = wrt.size();
+  for (auto& [name, p] : model_.named_parameters(layers.begin, layers.end)) {
+    // A tied weight listed twice would get its gradient twice.
+    if (std::none_of(wrt.begin() + first_parameter, wrt.end(), [&](const torch::Tensor& t) { return t.is_same(p); }))
+      wrt.push_back(p);
+  }
+  std::vector<torch::Tensor> result;
+  {
+    DeferWeightGradients defer(s.weight_grads, {wrt.begin() + first_parameter, wrt.end()});
+    result = torch::autograd::grad({s.output}, wrt, grads, /*retain_graph=*/false, /*create_graph=*/false,
+                                   /*allow_unused=*/true);
+  }
+  if (stage > 0) s.grad_input = result[0];
+  for (size_t i = first_parameter; i < wrt.size(); ++i) {
+    if (result[i].defined()) s.weight_grads.add_ready(wrt[i], result[i]);
+  }
+}
+
+void PipelineExecutor::backward_weight(const Action& act, StepState& step) {
+  Stash& s = step.of(act);
+  if (reducer_) reducer_->before_backward(step.reduce_in_this_backward());
+  s.weight_grads.apply();
+  step.release(s);
+}
+
+// The trainer steps the optimizer after clipping; the executor's last action
+// finishes the data-parallel reduction and sums the tied embedding's copies.
+void PipelineExecutor::reduce_gradients(StepState& step) {
+  if (!step.sync) return;
+  if (reducer_) reducer_->finish();
+  sync_tied_gradients();
+}
+
 void PipelineExecutor::sync_tied_gradients() {
   const bool tied = model_.config().family == ModelFamily::Gpt && model_.config().tie_embeddings;
-  if (!tied || groups_.tied_pair->size() < 2) return;
+  if (!tied || tied_embedding_group_->size() < 2) return;
   torch::Tensor grad;
   if (!tied_copy_.empty()) {
     grad = tied_copy_.front().mutable_grad();
@@ -281,7 +314,7 @@ void PipelineExecutor::sync_tied_gradients() {
   }
   if (!grad.defined()) throw RuntimeFailure("pipeline: tied embedding has no gradient after backward");
   auto wire = stage_through_host_ ? grad.to(torch::kCPU) : grad;
-  groups_.tied_pair->allreduce(wire.data_ptr(), wire.numel(), comm::dtype_of(wire, "pipeline"), comm::ReduceOp::Sum);
+  tied_embedding_group_->allreduce(wire.data_ptr(), wire.numel(), comm::dtype_of(wire, "pipeline"), comm::ReduceOp::Sum);
   if (stage_through_host_) grad.copy_(wire);
 }
 
@@ -292,7 +325,7 @@ torch::Tensor PipelineExecutor::global_grad_norm_squared(torch::Tensor local) {
   // Over MPI this is a host round trip (the pipeline's transfers are staged
   // through host memory there anyway).
   auto wire = local.to(torch::kCPU, torch::kFloat32).contiguous();
-  groups_.pipeline->host_group().allreduce(wire.data_ptr(), 1, comm::DType::Float32, comm::ReduceOp::Sum);
+  pipeline_group_->host_group().allreduce(wire.data_ptr(), 1, comm::DType::Float32, comm::ReduceOp::Sum);
   return wire.to(local.device());
 }
 
@@ -327,12 +360,12 @@ EvalSums PipelineExecutor::evaluate(const Batch& batch) {
 NamedTensors PipelineExecutor::full_model_on_main() {
   // Replica 0's stages send their parameters to its first rank (world rank 0
   // under both placements), which assembles the whole model in HF layout.
-  if (groups_.dp_rank != 0) return {};
-  const bool main = groups_.pp_rank == 0;
-  channels_->begin(parameter_gather_order(groups_.pp_size, static_cast<int>(stage_layers_.size())));
+  if (me_.dp_rank != 0) return {};
+  const bool main = me_.pp_rank == 0;
+  channels_->begin(parameter_gather_order(me_.pp_size, static_cast<int>(stage_layers_.size())));
   for (size_t stage = 0; stage < stage_layers_.size(); ++stage) {
     const int owner = rank_of_stage(static_cast<int>(stage));
-    if (owner == 0 || (!main && owner != groups_.pp_rank)) continue;
+    if (owner == 0 || (!main && owner != me_.pp_rank)) continue;
     // Both ends list the stage's parameters of the tied model: the head's own
     // copy of wte is not part of it.
     std::vector<torch::Tensor> params;

@@ -17,18 +17,12 @@
 #include "parallel/pipeline/executor/ordered_channels.h"
 #include "parallel/pipeline/schedule/action.h"
 #include "parallel/pipeline/schedule/schedule.h"
+#include "parallel/world/process_groups.h"
 
 #include <memory>
 #include <vector>
 
 namespace tandem::pipeline {
-
-struct PipelineGroups {
-  comm::Communicator* pipeline;   // the ranks of this model replica, by pp_rank
-  comm::Communicator* data;       // the ranks holding this stage, by dp_rank (size 1 without ddp)
-  comm::Communicator* tied_pair;  // first and last stage of this replica (tied embeddings), else a group of one
-  int pp_rank, pp_size, dp_rank, dp_size;
-};
 
 struct ChunkLayers {
   size_t begin, end;  // layers of the model this chunk runs
@@ -44,8 +38,9 @@ class PipelineExecutor : public StepExecutor {
  public:
   // `stage_layers[s]` are the layers of global stage s (pp_size × virtual
   // stages of them); this rank runs stages c*pp_size + pp_rank.
-  PipelineExecutor(TransformerModel& model, std::vector<ChunkLayers> stage_layers, PipelineGroups groups,
+  PipelineExecutor(TransformerModel& model, std::vector<ChunkLayers> stage_layers, const parallel::ProcessGroups& groups,
                    ScheduleSpec spec, ddp::ReducerOptions reducer_options, torch::Device device);
+  // The groups' communicators must outlive the executor.
   // reducer_options.stage_through_host also stages the activations.
   ~PipelineExecutor() override;
 
@@ -53,7 +48,7 @@ class PipelineExecutor : public StepExecutor {
   EvalSums evaluate(const Batch& batch) override;
   NamedTensors named_parameters() const override;
   torch::Tensor global_grad_norm_squared(torch::Tensor local) override;
-  bool writes_shard() const override { return groups_.dp_rank == 0; }
+  bool writes_shard() const override { return me_.dp_rank == 0; }
   std::string shard_suffix() const override;
   NamedTensors full_model_on_main() override;
   void train_mode(bool on) override { model_.train(on); }
@@ -66,10 +61,19 @@ class PipelineExecutor : public StepExecutor {
 
  private:
   struct Stash;
+  struct StepState;
+  // One micro-step: this rank's action list, one method per kind of action.
   void run_step(const Batch& replica_batch, bool sync, double loss_scale, torch::Tensor& loss_sum);
-  int stage_of(int chunk) const { return chunk * groups_.pp_size + groups_.pp_rank; }
-  int last_stage() const { return groups_.pp_size * static_cast<int>(chunks_.size()) - 1; }
-  int rank_of_stage(int stage) const { return stage % groups_.pp_size; }
+  void receive_boundary(const Action& act, StepState& step);
+  void send_boundary(const Action& act, StepState& step);
+  void forward(const Action& act, StepState& step);
+  void backward(const Action& act, StepState& step);
+  void backward_input(const Action& act, StepState& step);
+  void backward_weight(const Action& act, StepState& step);
+  void reduce_gradients(StepState& step);
+  int stage_of(int chunk) const { return chunk * me_.pp_size + me_.pp_rank; }
+  int last_stage() const { return me_.pp_size * static_cast<int>(chunks_.size()) - 1; }
+  int rank_of_stage(int stage) const { return stage % me_.pp_size; }
   std::vector<int64_t> boundary_shape(int64_t examples) const;
   // Point-to-point on tensors over the pipeline group. Sends never block (the
   // wire buffer is kept until the step ends); receives block. Staged through
@@ -85,7 +89,10 @@ class PipelineExecutor : public StepExecutor {
   std::vector<ChunkLayers> stage_layers_;  // every stage of the replica
   std::vector<ChunkLayers> chunks_;        // this rank's stages, by chunk
   int64_t block_size_ = 0;
-  PipelineGroups groups_;
+  RankCoordinates me_;
+  comm::Communicator* pipeline_group_;        // this replica's stages, by pp_rank
+  comm::Communicator* data_group_;            // this stage in every replica (size 1 without ddp)
+  comm::Communicator* tied_embedding_group_;  // first and last stage (the tied embedding's two copies)
   ScheduleSpec spec_;
   torch::Device device_;
   bool stage_through_host_;

@@ -38,8 +38,6 @@ std::string to_string(ActionKind kind) {
       return "RecvGradient";
     case ActionKind::ReduceGradients:
       return "ReduceGradients";
-    case ActionKind::OptimizerStep:
-      return "OptimizerStep";
   }
   return "ActionKind(" + std::to_string(static_cast<int>(kind)) + ")";
 }
@@ -68,9 +66,7 @@ std::string short_label(const Action& action) {
 }
 
 std::string describe(const Action& action) {
-  if (action.kind == ActionKind::ReduceGradients || action.kind == ActionKind::OptimizerStep) {
-    return to_string(action.kind);
-  }
+  if (action.kind == ActionKind::ReduceGradients) return to_string(action.kind);
   std::string text = to_string(action.kind) + "(microbatch " + std::to_string(action.microbatch) + ", chunk " +
                      std::to_string(action.chunk);
   if (is_send(action.kind)) text += ", to stage " + std::to_string(action.peer_stage);

@@ -22,13 +22,13 @@ enum class ActionKind {
   RecvActivation,   // from stage - 1, before the Forward that consumes it
   SendGradient,     // to stage - 1, after the Backward/BackwardInput that produced it
   RecvGradient,     // from stage + 1, before the Backward/BackwardInput that consumes it
-  ReduceGradients,  // data-parallel all-reduce, once per step
-  OptimizerStep,
+  ReduceGradients,  // data-parallel all-reduce and tied-embedding sum, once per step, last;
+                    // the trainer steps the optimizer after it (clipping needs every gradient)
 };
 
 struct Action {
   ActionKind kind = ActionKind::Forward;
-  int microbatch = -1;  // -1 for ReduceGradients and OptimizerStep
+  int microbatch = -1;  // -1 for ReduceGradients
   int chunk = 0;        // model chunk on this rank; 0 unless virtual stages
   int peer_stage = -1;  // send/recv only: global stage of the partner
 

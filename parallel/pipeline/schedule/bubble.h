@@ -13,7 +13,7 @@
 // exact for every (kind, p, m, v) a builder accepts, including the cases the
 // closed forms below do not cover.
 //
-// Closed forms, where one holds (tests/plan compare them with the simulator
+// Closed forms, where one holds (tests/layout compare them with the simulator
 // over a grid of (p, m, v)):
 //   simple, interleaved   r = (p - 1)/m         fraction (p - 1)/(m + p - 1)
 //   interleaved_virtual   r = (p - 1)/(m v)     fraction (p - 1)/(m v + p - 1), m >= p

@@ -8,8 +8,8 @@
 namespace tandem::pipeline {
 
 std::vector<Action> add_communication(const std::vector<Action>& compute_order, const ScheduleSpec& spec, int rank) {
-  const int p = spec.stages_p;
-  const int last_stage = p * spec.virtual_stages_v - 1;
+  const int p = spec.pp_size;
+  const int last_stage = p * spec.virtual_stages - 1;
   std::vector<Action> actions;
   for (const Action& action : compute_order) {
     const int stage = global_stage(action.chunk, rank, p);
@@ -33,7 +33,6 @@ std::vector<Action> add_communication(const std::vector<Action>& compute_order, 
     }
   }
   actions.push_back(Action{ActionKind::ReduceGradients, -1, 0, -1});
-  actions.push_back(Action{ActionKind::OptimizerStep, -1, 0, -1});
   return actions;
 }
 

@@ -23,7 +23,7 @@ std::vector<Action> zero_bubble_h1_compute_order(const ScheduleSpec& spec, int r
 // Throws UsageError for (p, m, v) the interleaved virtual schedule does not support.
 void check_interleaved_virtual(const ScheduleSpec& spec);
 
-// The compute order plus Recv/Send around it and ReduceGradients, OptimizerStep at the end.
+// The compute order plus Recv/Send around it and ReduceGradients at the end.
 std::vector<Action> add_communication(const std::vector<Action>& compute_order, const ScheduleSpec& spec, int rank);
 
 }  // namespace tandem::pipeline

@@ -7,8 +7,8 @@ namespace tandem::pipeline {
 
 std::vector<Action> gpipe_compute_order(const ScheduleSpec& spec, int rank) {
   std::vector<Action> order;
-  for (int mb = 0; mb < spec.microbatches_m; ++mb) order.push_back(compute_action(ActionKind::Forward, mb));
-  for (int mb = 0; mb < spec.microbatches_m; ++mb) order.push_back(compute_action(ActionKind::Backward, mb));
+  for (int mb = 0; mb < spec.microbatches; ++mb) order.push_back(compute_action(ActionKind::Forward, mb));
+  for (int mb = 0; mb < spec.microbatches; ++mb) order.push_back(compute_action(ActionKind::Backward, mb));
   return order;
 }
 

@@ -17,7 +17,7 @@
 // m microbatches, as PyTorch's Interleaved1F1B makes (one round of m): ranks
 // then idle while chunk c+1 of the first microbatch comes back round to rank 0,
 // so the bubble exceeds the closed form, but stays below one chunk's 1F1B at
-// the same m. Simulation over a range of (p, m, v) in tests/plan shows every
+// the same m. Simulation over a range of (p, m, v) in tests/layout shows every
 // such schedule valid and deadlock-free; with m >= p the bubble is exactly
 // (p - 1)/(m v + p - 1) of the step and rank 0 stashes at most
 // 2(p - 1) + (v - 1)g + 1 chunk activations — Megatron's bound when g = p.
@@ -58,23 +58,23 @@ std::vector<std::pair<int, int>> forward_table(const std::vector<int>& widths, i
 }  // namespace
 
 void check_interleaved_virtual(const ScheduleSpec& spec) {
-  const std::string numbers = "partitions=" + std::to_string(spec.stages_p) +
-                              ", microbatches=" + std::to_string(spec.microbatches_m) +
-                              ", virtual_stages=" + std::to_string(spec.virtual_stages_v);
-  if (spec.virtual_stages_v < 2) {
-    throw UsageError("virtual_stages=" + std::to_string(spec.virtual_stages_v) +
+  const std::string numbers = "partitions=" + std::to_string(spec.pp_size) +
+                              ", microbatches=" + std::to_string(spec.microbatches) +
+                              ", virtual_stages=" + std::to_string(spec.virtual_stages);
+  if (spec.virtual_stages < 2) {
+    throw UsageError("virtual_stages=" + std::to_string(spec.virtual_stages) +
                      ": pipeline=interleaved_virtual needs virtual_stages >= 2 "
                      "(pipeline=interleaved is the one-chunk 1F1B schedule)");
   }
-  if (spec.stages_p < 2) {
+  if (spec.pp_size < 2) {
     throw UsageError("pipeline=interleaved_virtual needs partitions >= 2 (" + numbers + ")");
   }
 }
 
 std::vector<Action> interleaved_virtual_compute_order(const ScheduleSpec& spec, int rank) {
-  const int p = spec.stages_p;
-  const int v = spec.virtual_stages_v;
-  const std::vector<int> widths = group_widths(p, spec.microbatches_m);
+  const int p = spec.pp_size;
+  const int v = spec.virtual_stages;
+  const std::vector<int> widths = group_widths(p, spec.microbatches);
   const auto forwards = forward_table(widths, v);
   const int total = static_cast<int>(forwards.size());
   const int widest = widths.front();

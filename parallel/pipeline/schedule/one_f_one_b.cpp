@@ -11,8 +11,8 @@
 namespace tandem::pipeline {
 
 std::vector<Action> one_f_one_b_compute_order(const ScheduleSpec& spec, int rank) {
-  const int p = spec.stages_p;
-  const int m = spec.microbatches_m;
+  const int p = spec.pp_size;
+  const int m = spec.microbatches;
   const int warmup = std::min(p - rank - 1, m);
   std::vector<Action> order;
   for (int mb = 0; mb < warmup; ++mb) order.push_back(compute_action(ActionKind::Forward, mb));

@@ -41,13 +41,13 @@ void check_at_least_one(const char* name, int value) {
 
 void check_spec(const ScheduleSpec& spec) {
   find_kind(spec.kind);
-  check_at_least_one("partitions", spec.stages_p);
-  check_at_least_one("microbatches", spec.microbatches_m);
-  check_at_least_one("virtual_stages", spec.virtual_stages_v);
+  check_at_least_one("partitions", spec.pp_size);
+  check_at_least_one("microbatches", spec.microbatches);
+  check_at_least_one("virtual_stages", spec.virtual_stages);
   if (spec.kind == "interleaved_virtual") {
     check_interleaved_virtual(spec);
-  } else if (spec.virtual_stages_v != 1) {
-    throw UsageError("virtual_stages=" + std::to_string(spec.virtual_stages_v) +
+  } else if (spec.virtual_stages != 1) {
+    throw UsageError("virtual_stages=" + std::to_string(spec.virtual_stages) +
                      " needs pipeline=interleaved_virtual (pipeline=" + spec.kind + " runs one model chunk per rank)");
   }
 }
@@ -56,7 +56,7 @@ Schedule build_schedule(const ScheduleSpec& spec) {
   check_spec(spec);
   const ScheduleKind& kind = find_kind(spec.kind);
   Schedule schedule;
-  for (int rank = 0; rank < spec.stages_p; ++rank) {
+  for (int rank = 0; rank < spec.pp_size; ++rank) {
     schedule.push_back(add_communication(kind.compute_order(spec, rank), spec, rank));
   }
   return schedule;

@@ -11,7 +11,7 @@
 // Every list has the same shape: a Recv before each Forward on non-first stages,
 // a Send after it on non-last stages, a RecvGradient before each
 // Backward/BackwardInput on non-last stages, a SendGradient after it on
-// non-first stages, and ReduceGradients then OptimizerStep at the end.
+// non-first stages, and ReduceGradients at the end.
 
 #include <string>
 
@@ -21,9 +21,9 @@ namespace tandem::pipeline {
 
 struct ScheduleSpec {
   std::string kind;  // "simple", "interleaved", "interleaved_virtual", "zb_h1"
-  int stages_p = 1;  // pipeline ranks (SMP partitions)
-  int microbatches_m = 1;
-  int virtual_stages_v = 1;  // model chunks per rank; > 1 only for interleaved_virtual
+  int pp_size = 1;  // pipeline ranks (SMP partitions)
+  int microbatches = 1;
+  int virtual_stages = 1;  // model chunks per rank; > 1 only for interleaved_virtual
 };
 
 // Throws UsageError naming the parameter and the numbers when the spec cannot be

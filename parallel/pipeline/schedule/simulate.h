@@ -12,8 +12,8 @@
 namespace tandem::pipeline {
 
 // Time of one action on one stage, in any unit (the Chrome trace reads it as µs).
-// ReduceGradients and OptimizerStep cost nothing here: they follow the pipeline
-// and are not part of its bubble.
+// ReduceGradients costs nothing here: it follows the pipeline and is not part
+// of its bubble.
 struct Costs {
   double forward = 1;
   double backward = 2;  // full backward

@@ -30,7 +30,7 @@ struct StageProgress {
 class Validator {
  public:
   Validator(const Schedule& schedule, const ScheduleSpec& spec)
-      : schedule_(schedule), p_(spec.stages_p), m_(spec.microbatches_m), v_(spec.virtual_stages_v) {}
+      : schedule_(schedule), p_(spec.pp_size), m_(spec.microbatches), v_(spec.virtual_stages) {}
 
   void run() {
     if (static_cast<int>(schedule_.size()) != p_) {
@@ -65,18 +65,15 @@ class Validator {
   void check_rank(int rank) {
     const auto& actions = schedule_[rank];
     const int n = static_cast<int>(actions.size());
-    if (n < 2 || actions[n - 2].kind != ActionKind::ReduceGradients ||
-        actions[n - 1].kind != ActionKind::OptimizerStep) {
-      fail(rank, std::max(n - 1, 0), "the list must end with ReduceGradients, OptimizerStep");
+    if (n < 1 || actions[n - 1].kind != ActionKind::ReduceGradients) {
+      fail(rank, std::max(n - 1, 0), "the list must end with ReduceGradients");
     }
-    for (int index = 0; index < n - 2; ++index) check_action(rank, index);
+    for (int index = 0; index < n - 1; ++index) check_action(rank, index);
   }
 
   void check_action(int rank, int index) {
     const Action& action = schedule_[rank][index];
-    if (action.kind == ActionKind::ReduceGradients || action.kind == ActionKind::OptimizerStep) {
-      fail(rank, index, "only the last two actions may be ReduceGradients, OptimizerStep");
-    }
+    if (action.kind == ActionKind::ReduceGradients) fail(rank, index, "only the last action may be ReduceGradients");
     if (action.microbatch < 0 || action.microbatch >= m_) {
       fail(rank, index, "microbatch outside [0, " + std::to_string(m_) + ")");
     }

@@ -19,7 +19,7 @@ namespace tandem::pipeline {
 // on the rank that owns the stage; a Recv comes before the compute that
 // consumes it and a Send after the compute that produces it; every Send matches
 // exactly one Recv on the peer (same kind, microbatch and stages) and vice versa;
-// the lists end with ReduceGradients, OptimizerStep and hold them nowhere else.
+// the lists end with ReduceGradients and hold it nowhere else.
 void validate(const Schedule& schedule, const ScheduleSpec& spec);
 
 // Where a rank receives messages from one peer in another order than the peer

@@ -16,8 +16,8 @@
 namespace tandem::pipeline {
 
 std::vector<Action> zero_bubble_h1_compute_order(const ScheduleSpec& spec, int rank) {
-  const int p = spec.stages_p;
-  const int m = spec.microbatches_m;
+  const int p = spec.pp_size;
+  const int m = spec.microbatches;
   std::vector<Action> order;
   int next_forward = std::min(p - rank, m);
   for (int mb = 0; mb < next_forward; ++mb) order.push_back(compute_action(ActionKind::Forward, mb));

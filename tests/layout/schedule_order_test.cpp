@@ -10,19 +10,11 @@
 #include "parallel/pipeline/schedule/action.h"
 #include "parallel/pipeline/schedule/schedule.h"
 #include "parallel/pipeline/schedule/validate.h"
+#include "tests/common/error_matchers.h"
 
 namespace tandem::pipeline {
 namespace {
 
-template <typename F>
-std::string usage_error_of(F&& f) {
-  try {
-    f();
-  } catch (const UsageError& error) {
-    return error.what();
-  }
-  return "(no UsageError)";
-}
 
 // A rank's compute actions as grid labels, sends and receives left out.
 std::string compute_labels(const std::vector<Action>& actions) {
@@ -81,8 +73,7 @@ TEST(ScheduleOrder, CommunicationAroundEveryCompute) {
                                               {K::Backward, 0, 0, -1},
                                               {K::RecvGradient, 1, 0, 1},
                                               {K::Backward, 1, 0, -1},
-                                              {K::ReduceGradients, -1, 0, -1},
-                                              {K::OptimizerStep, -1, 0, -1}}));
+                                              {K::ReduceGradients, -1, 0, -1}}));
   EXPECT_EQ(schedule[1], (std::vector<Action>{{K::RecvActivation, 0, 0, 0},
                                               {K::Forward, 0, 0, -1},
                                               {K::RecvActivation, 1, 0, 0},
@@ -91,8 +82,7 @@ TEST(ScheduleOrder, CommunicationAroundEveryCompute) {
                                               {K::SendGradient, 0, 0, 0},
                                               {K::Backward, 1, 0, -1},
                                               {K::SendGradient, 1, 0, 0},
-                                              {K::ReduceGradients, -1, 0, -1},
-                                              {K::OptimizerStep, -1, 0, -1}}));
+                                              {K::ReduceGradients, -1, 0, -1}}));
 }
 
 TEST(ScheduleOrder, VirtualStagesTalkToGlobalStages) {
@@ -117,23 +107,23 @@ TEST(ScheduleOrder, SinglePartitionHasNoCommunication) {
 }
 
 TEST(ScheduleSpecCheck, RefusesWhatItCannotSchedule) {
-  EXPECT_EQ(usage_error_of([] {
+  EXPECT_EQ(error_message_of<UsageError>([] {
               build_schedule({"1f1b", 2, 4});
             }),
             "pipeline=\"1f1b\" is not one of \"simple\", \"interleaved\", \"interleaved_virtual\", \"zb_h1\"");
-  EXPECT_EQ(usage_error_of([] { build_schedule({"simple", 0, 4}); }), "partitions=0 must be >= 1");
-  EXPECT_EQ(usage_error_of([] { build_schedule({"interleaved", 2, 0}); }), "microbatches=0 must be >= 1");
-  EXPECT_EQ(usage_error_of([] { build_schedule({"interleaved_virtual", 2, 4, 0}); }), "virtual_stages=0 must be >= 1");
-  EXPECT_EQ(usage_error_of([] {
+  EXPECT_EQ(error_message_of<UsageError>([] { build_schedule({"simple", 0, 4}); }), "partitions=0 must be >= 1");
+  EXPECT_EQ(error_message_of<UsageError>([] { build_schedule({"interleaved", 2, 0}); }), "microbatches=0 must be >= 1");
+  EXPECT_EQ(error_message_of<UsageError>([] { build_schedule({"interleaved_virtual", 2, 4, 0}); }), "virtual_stages=0 must be >= 1");
+  EXPECT_EQ(error_message_of<UsageError>([] {
               build_schedule({"simple", 2, 4, 2});
             }),
             "virtual_stages=2 needs pipeline=interleaved_virtual (pipeline=simple runs one model chunk per rank)");
-  EXPECT_EQ(usage_error_of([] {
+  EXPECT_EQ(error_message_of<UsageError>([] {
               build_schedule({"interleaved_virtual", 2, 4, 1});
             }),
             "virtual_stages=1: pipeline=interleaved_virtual needs virtual_stages >= 2 "
             "(pipeline=interleaved is the one-chunk 1F1B schedule)");
-  EXPECT_EQ(usage_error_of([] {
+  EXPECT_EQ(error_message_of<UsageError>([] {
               build_schedule({"interleaved_virtual", 1, 4, 2});
             }),
             "pipeline=interleaved_virtual needs partitions >= 2 (partitions=1, microbatches=4, virtual_stages=2)");
@@ -144,7 +134,7 @@ TEST(ActionText, LabelsAndDescriptions) {
   EXPECT_EQ(short_label({ActionKind::BackwardWeight, 3, 1, -1}), "w3.1");
   EXPECT_EQ(describe({ActionKind::RecvGradient, 2, 1, 5}), "RecvGradient(microbatch 2, chunk 1, from stage 5)");
   EXPECT_EQ(describe({ActionKind::SendActivation, 0, 0, 1}), "SendActivation(microbatch 0, chunk 0, to stage 1)");
-  EXPECT_EQ(describe({ActionKind::OptimizerStep, -1, 0, -1}), "OptimizerStep");
+  EXPECT_EQ(describe({ActionKind::ReduceGradients, -1, 0, -1}), "ReduceGradients");
 }
 
 }  // namespace

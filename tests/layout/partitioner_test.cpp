@@ -1,5 +1,6 @@
 #include "engine/error.h"
 #include "parallel/pipeline/partition/partitioner.h"
+#include "tests/common/error_matchers.h"
 
 #include <gtest/gtest.h>
 
@@ -71,12 +72,7 @@ TEST(Partitioner, MemoryWeightMovesTheCut) {
 }
 
 TEST(Partitioner, MoreStagesThanLayersIsRefused) {
-  try {
-    partition_layers(uniform(3), 4, 0.8);
-    FAIL();
-  } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("exceeds the model's 3 layers"), std::string::npos);
-  }
+  EXPECT_ERROR(partition_layers(uniform(3), 4, 0.8), UsageError, "exceeds the model's 3 layers");
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-#include "launcher/commands/run_distribution.h"
+#include "run/run_distribution.h"
 
-namespace tandem::commands {
+namespace tandem::run {
 
 launcher::Distribution resolve_distribution(const TrainArgs& args, const launcher::Env& env) {
   using launcher::Distribution;
@@ -17,4 +17,4 @@ launcher::Distribution resolve_distribution(const TrainArgs& args, const launche
   return launcher::distribution_from_environment(env);
 }
 
-}  // namespace tandem::commands
+}  // namespace tandem::run

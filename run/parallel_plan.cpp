@@ -1,10 +1,10 @@
-#include "launcher/commands/parallel_plan.h"
+#include "run/parallel_plan.h"
 
 #include "engine/error.h"
 #include "parallel/pipeline/schedule/simulate.h"
 #include "parallel/topology/placement.h"
 
-namespace tandem::commands {
+namespace tandem::run {
 namespace {
 
 // tandem's schedules fix how many microbatches are in flight; they take no cap.
@@ -13,8 +13,8 @@ namespace {
 void check_active_microbatches(const launcher::ModelParallelParams& mp, const pipeline::ScheduleSpec& spec) {
   if (!mp.given.contains("active_microbatches")) return;
   const int in_flight = pipeline::simulate(pipeline::build_schedule(spec)).peak_in_flight;
-  const std::string numbers = "partitions " + std::to_string(spec.stages_p) + ", microbatches " +
-                              std::to_string(spec.microbatches_m);
+  const std::string numbers = "partitions " + std::to_string(spec.pp_size) + ", microbatches " +
+                              std::to_string(spec.microbatches);
   if (mp.active_microbatches < in_flight) {
     throw UsageError("mp_parameters: active_microbatches: " + std::to_string(mp.active_microbatches) +
                      " is below the " + std::to_string(in_flight) + " microbatches the " + spec.kind +
@@ -33,20 +33,27 @@ std::string schedule_kind(const launcher::ModelParallelParams& mp) {
   return "interleaved";
 }
 
+std::vector<pipeline::ChunkLayers> stage_layers(const ParallelPlan& plan) {
+  std::vector<pipeline::ChunkLayers> layers;
+  for (const auto& stage : plan.stages)
+    layers.push_back({static_cast<size_t>(stage.begin), static_cast<size_t>(stage.end)});
+  return layers;
+}
+
 ParallelPlan make_parallel_plan(const launcher::ModelParallelParams& mp, int world_size, int processes_per_host,
                                 const TransformerModel& model, int block_size, int per_device_batch) {
   launcher::check_partitions_divide(mp, world_size, std::to_string(world_size) + " processes");
   ParallelPlan plan;
-  plan.layout = parallel::make_layout(world_size, mp.partitions, parallel::parse_placement(mp.placement_strategy),
+  plan.layout = parallel::make_layout(world_size, mp.pp_size, parallel::parse_placement(mp.placement_strategy),
                                       processes_per_host);
   if (plan.layout.dp_size > 1 && !mp.ddp)
     throw UsageError("mp_parameters: ddp must be True to run " + std::to_string(plan.layout.dp_size) +
-                     " data-parallel replicas of the " + std::to_string(mp.partitions) + "-stage pipeline (" +
-                     std::to_string(world_size) + " processes, partitions " + std::to_string(mp.partitions) + ")");
+                     " data-parallel replicas of the " + std::to_string(mp.pp_size) + "-stage pipeline (" +
+                     std::to_string(world_size) + " processes, partitions " + std::to_string(mp.pp_size) + ")");
   if (per_device_batch % mp.microbatches != 0)
     throw UsageError("per_device_train_batch_size " + std::to_string(per_device_batch) +
                      " is not divisible by microbatches " + std::to_string(mp.microbatches));
-  plan.schedule = {schedule_kind(mp), mp.partitions, mp.microbatches, mp.virtual_stages};
+  plan.schedule = {schedule_kind(mp), mp.pp_size, mp.microbatches, mp.virtual_stages};
   pipeline::check_spec(plan.schedule);
   check_active_microbatches(mp, plan.schedule);
 
@@ -61,8 +68,8 @@ ParallelPlan make_parallel_plan(const launcher::ModelParallelParams& mp, int wor
     plan.layers.push_back({name, 3.0 * c.flops_per_token, 16.0 * c.parameters + c.activation_bytes_per_token * tokens_per_microbatch,
                            c.parameters});
   }
-  plan.stages = pipeline::partition_layers(plan.layers, mp.partitions * mp.virtual_stages, mp.memory_weight);
+  plan.stages = pipeline::partition_layers(plan.layers, mp.pp_size * mp.virtual_stages, mp.memory_weight);
   return plan;
 }
 
-}  // namespace tandem::commands
+}  // namespace tandem::run

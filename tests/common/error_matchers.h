@@ -1,6 +1,7 @@
 #pragma once
 // EXPECT_ERROR(statement, Type, "text"): the statement throws Type and the
 // message contains text, so each test pins the key the user has to fix.
+// error_message_of<Type>(f): the whole message, for tests that pin the line.
 
 #include <string>
 
@@ -16,3 +17,13 @@
           << "message: " << error.what() << "\nexpected to contain: " << (text);                    \
     }                                                                                                \
   } while (0)
+
+template <class ErrorType, class F>
+std::string error_message_of(F&& f) {
+  try {
+    f();
+  } catch (const ErrorType& error) {
+    return error.what();
+  }
+  return "(no error thrown)";
+}

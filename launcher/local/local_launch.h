@@ -1,5 +1,5 @@
 #pragma once
-// Local mode's plan: how `tandem launch` runs a job on this machine as if it
+// Local mode's launch: how `tandem launch` runs a job on this machine as if it
 // were instance_count SageMaker hosts. Pure: nothing is written or started,
 // so `--dry-run` prints exactly what a launch would run.
 //
@@ -41,7 +41,7 @@ struct EmulatedHost {
   std::map<std::string, std::string> environment;  // SM_*, the job's environment, defaults
 };
 
-struct LocalPlan {
+struct LocalLaunch {
   std::filesystem::path job_dir;
   std::vector<EmulatedHost> hosts;
   int processes_per_host = 1;
@@ -64,7 +64,7 @@ struct LocalPlan {
 // UsageError for what cannot run here: an ml.* instance type, local_gpu on a
 // machine without GPUs, a missing entry_point script, a checkpoint_local_path
 // outside /opt/ml, custom MPI options that repeat the launcher's.
-LocalPlan plan_local_launch(const JobSpec& job, const std::filesystem::path& job_dir,
+LocalLaunch make_local_launch(const JobSpec& job, const std::filesystem::path& job_dir,
                             const std::filesystem::path& job_file_dir, const Machine& machine);
 
 }  // namespace tandem::launcher

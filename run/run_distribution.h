@@ -8,8 +8,8 @@
 #include "launcher/distribution/distribution.h"
 #include "launcher/env/env.h"
 
-namespace tandem::commands {
+namespace tandem::run {
 
 launcher::Distribution resolve_distribution(const TrainArgs& args, const launcher::Env& env);
 
-}  // namespace tandem::commands
+}  // namespace tandem::run

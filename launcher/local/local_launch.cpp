@@ -1,4 +1,4 @@
-#include "launcher/local/local_plan.h"
+#include "launcher/local/local_launch.h"
 
 #include <algorithm>
 
@@ -62,13 +62,13 @@ SplitOptions split_custom_options(const std::vector<std::string>& tokens) {
 
 }  // namespace
 
-LocalPlan plan_local_launch(const JobSpec& job, const fs::path& job_dir, const fs::path& job_file_dir,
+LocalLaunch make_local_launch(const JobSpec& job, const fs::path& job_dir, const fs::path& job_file_dir,
                             const Machine& machine) {
   if (!job.is_local()) {
     throw UsageError("instance_type " + job.instance_type +
                      ": runs on SageMaker; for this machine pass --local (instance_type local_cpu) or use --dry-run");
   }
-  LocalPlan plan;
+  LocalLaunch plan;
   plan.job_dir = fs::absolute(job_dir).lexically_normal();
   plan.processes_per_host = resolve_processes_per_host(job, machine);
   plan.checkpoints = job.checkpoint_s3_uri.empty() ? plan.job_dir / "checkpoints" : fs::path(job.checkpoint_s3_uri);
@@ -76,7 +76,7 @@ LocalPlan plan_local_launch(const JobSpec& job, const fs::path& job_dir, const f
 
   const int world = plan.processes_per_host * job.instance_count;
   const Distribution& d = job.distribution;
-  plan.layout = parallel::make_layout(world, d.mp ? d.mp->partitions : 1,
+  plan.layout = parallel::make_layout(world, d.mp ? d.mp->pp_size : 1,
                                       parallel::parse_placement(d.mp ? d.mp->placement_strategy : "cluster"),
                                       plan.processes_per_host);
 

@@ -8,36 +8,20 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "parallel/topology/group_ranks.h"
 #include "parallel/topology/layout.h"
 #include "parallel/topology/layout_report.h"
 #include "parallel/topology/placement.h"
+#include "tests/common/error_matchers.h"
 
 namespace tandem::parallel {
 namespace {
 
 using Groups = std::vector<std::vector<int>>;
 
-template <typename F>
-std::string usage_error_of(F&& f) {
-  try {
-    f();
-  } catch (const UsageError& error) {
-    return error.what();
-  }
-  return "(no UsageError)";
-}
 
-Groups pipeline_groups(const ParallelLayout& layout) {
-  Groups groups;
-  for (int dp = 0; dp < layout.dp_size; ++dp) groups.push_back(layout.pipeline_group(dp));
-  return groups;
-}
-
-Groups dp_groups(const ParallelLayout& layout) {
-  Groups groups;
-  for (int pp = 0; pp < layout.pp_size; ++pp) groups.push_back(layout.dp_group(pp));
-  return groups;
-}
+Groups pipeline_groups(const ParallelLayout& layout) { return pipeline_group_ranks(layout); }
+Groups dp_groups(const ParallelLayout& layout) { return data_parallel_group_ranks(layout); }
 
 TEST(Placement, NamedStrategiesAndLetterPermutations) {
   EXPECT_EQ(parse_placement("cluster").axes, "DP");
@@ -54,7 +38,7 @@ TEST(Placement, RejectsAnythingElseNamingTheAcceptedValues) {
   const std::string accepted =
       "is not \"cluster\", \"spread\" or a permutation of the letters D, P, T (e.g. \"DPT\", \"TPD\")";
   for (const std::string bad : {"", "Cluster", "DDP", "DPX", "DPTT", "D", "dpt"}) {
-    EXPECT_EQ(usage_error_of([&] { parse_placement(bad); }), "placement_strategy=\"" + bad + "\" " + accepted);
+    EXPECT_EQ(error_message_of<UsageError>([&] { parse_placement(bad); }), "placement_strategy=\"" + bad + "\" " + accepted);
   }
 }
 
@@ -113,8 +97,8 @@ TEST(Layout, SixteenRanksTwoHostsFourPartitions) {
   ASSERT_EQ(cluster.host_count(), 2);
   for (const ExampleBRow& row : kExampleB) {
     EXPECT_EQ(cluster.ranks[row.rank],
-              (RankCoordinates{row.rank, row.host, row.local, row.cluster_pp, row.cluster_dp}));
-    EXPECT_EQ(spread.ranks[row.rank], (RankCoordinates{row.rank, row.host, row.local, row.spread_pp, row.spread_dp}));
+              (RankCoordinates{row.rank, row.host, row.local, row.cluster_pp, row.cluster_dp, 4, 4}));
+    EXPECT_EQ(spread.ranks[row.rank], (RankCoordinates{row.rank, row.host, row.local, row.spread_pp, row.spread_dp, 4, 4}));
   }
   const Groups consecutive = {{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9, 10, 11}, {12, 13, 14, 15}};
   const Groups strided = {{0, 4, 8, 12}, {1, 5, 9, 13}, {2, 6, 10, 14}, {3, 7, 11, 15}};
@@ -135,7 +119,7 @@ std::vector<RankCoordinates> reference_ranks(int world, int pp, const std::strin
       for (index[2] = 0; index[2] < size(letters[2]); ++index[2]) {
         const int rank = ((index[0] * size(letters[1])) + index[1]) * size(letters[2]) + index[2];
         RankCoordinates& r = ranks[rank];
-        r = {rank, rank / pph, rank % pph, 0, 0};
+        r = {rank, rank / pph, rank % pph, 0, 0, pp, world / pp};
         for (int i = 0; i < 3; ++i) {
           if (letters[i] == 'P') r.pp_rank = index[i];
           if (letters[i] == 'D') r.dp_rank = index[i];
@@ -182,15 +166,38 @@ TEST(Layout, MatchesNaiveMixedRadixReference) {
   EXPECT_GT(checked, 500);
 }
 
+// Every kind of group partitions the world: each rank in exactly one group.
+void expect_partition(const Groups& groups, int world) {
+  std::vector<int> seen(world, 0);
+  for (const auto& group : groups)
+    for (int rank : group) ++seen.at(rank);
+  EXPECT_EQ(seen, std::vector<int>(world, 1));
+}
+
+TEST(GroupRanks, TiedEmbeddingGroupsPairTheEndStagesOfEachReplica) {
+  const ParallelLayout spread = make_layout(8, 4, parse_placement("spread"), 8);
+  // spread: replica d holds ranks d, d+2, d+4, d+6.
+  EXPECT_EQ(tied_embedding_group_ranks(spread), (Groups{{0, 6}, {2}, {4}, {1, 7}, {3}, {5}}));
+  const ParallelLayout cluster = make_layout(8, 4, parse_placement("cluster"), 8);
+  EXPECT_EQ(tied_embedding_group_ranks(cluster), (Groups{{0, 3}, {1}, {2}, {4, 7}, {5}, {6}}));
+  // One stage: the head and the embedding are on the same rank, which is alone.
+  EXPECT_EQ(tied_embedding_group_ranks(make_layout(3, 1, parse_placement("cluster"), 3)), (Groups{{0}, {1}, {2}}));
+  for (const ParallelLayout& layout : {spread, cluster, make_layout(12, 3, parse_placement("PD"), 4)}) {
+    expect_partition(pipeline_group_ranks(layout), layout.world_size);
+    expect_partition(data_parallel_group_ranks(layout), layout.world_size);
+    expect_partition(tied_embedding_group_ranks(layout), layout.world_size);
+  }
+}
+
 TEST(Layout, RejectsSizesThatDoNotDivide) {
   const Placement cluster = parse_placement("cluster");
-  EXPECT_EQ(usage_error_of([&] { make_layout(8, 3, cluster, 8); }), "partitions=3 does not divide world size 8");
-  EXPECT_EQ(usage_error_of([&] { make_layout(8, 16, cluster, 8); }), "partitions=16 does not divide world size 8");
-  EXPECT_EQ(usage_error_of([&] { make_layout(8, 0, cluster, 8); }), "partitions=0 must be >= 1");
-  EXPECT_EQ(usage_error_of([&] { make_layout(0, 1, cluster, 1); }), "world size 0 must be >= 1");
-  EXPECT_EQ(usage_error_of([&] { make_layout(8, 2, cluster, 3); }),
+  EXPECT_EQ(error_message_of<UsageError>([&] { make_layout(8, 3, cluster, 8); }), "partitions=3 does not divide world size 8");
+  EXPECT_EQ(error_message_of<UsageError>([&] { make_layout(8, 16, cluster, 8); }), "partitions=16 does not divide world size 8");
+  EXPECT_EQ(error_message_of<UsageError>([&] { make_layout(8, 0, cluster, 8); }), "partitions=0 must be >= 1");
+  EXPECT_EQ(error_message_of<UsageError>([&] { make_layout(0, 1, cluster, 1); }), "world size 0 must be >= 1");
+  EXPECT_EQ(error_message_of<UsageError>([&] { make_layout(8, 2, cluster, 3); }),
             "processes_per_host=3 does not divide world size 8");
-  EXPECT_EQ(usage_error_of([&] { make_layout(8, 2, cluster, 0); }),
+  EXPECT_EQ(error_message_of<UsageError>([&] { make_layout(8, 2, cluster, 0); }),
             "processes_per_host=0 does not divide world size 8");
 }
 

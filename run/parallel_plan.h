@@ -5,13 +5,14 @@
 
 #include "engine/model/transformer_model.h"
 #include "launcher/distribution/model_parallel.h"
+#include "parallel/pipeline/executor/pipeline_executor.h"
 #include "parallel/pipeline/partition/partitioner.h"
 #include "parallel/pipeline/schedule/schedule.h"
 #include "parallel/topology/layout.h"
 
 #include <vector>
 
-namespace tandem::commands {
+namespace tandem::run {
 
 struct ParallelPlan {
   parallel::ParallelLayout layout;
@@ -26,7 +27,10 @@ struct ParallelPlan {
 ParallelPlan make_parallel_plan(const launcher::ModelParallelParams& mp, int world_size, int processes_per_host,
                                 const TransformerModel& model, int block_size, int per_device_batch);
 
+// The layers of every global stage, as the pipeline executor takes them.
+std::vector<pipeline::ChunkLayers> stage_layers(const ParallelPlan& plan);
+
 // SMP's `pipeline` and tandem's virtual_stages / zero_bubble to a schedule kind.
 std::string schedule_kind(const launcher::ModelParallelParams& mp);
 
-}  // namespace tandem::commands
+}  // namespace tandem::run

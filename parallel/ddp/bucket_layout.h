@@ -7,7 +7,7 @@
 // LM head also uses) gets the last bucket to itself: its gradient is complete
 // only when backward reaches the input, and in a shared bucket it would hold
 // back every gradient packed with it. Pure: the same parameter sizes give the
-// same plan on every rank.
+// same layout on every rank.
 
 #include <cstdint>
 #include <string>
@@ -26,14 +26,14 @@ struct Bucket {
   int64_t numel = 0;
 };
 
-struct BucketPlan {
+struct BucketLayout {
   std::vector<Bucket> buckets;
   std::vector<size_t> bucket_of;  // parameter index -> bucket index
   // "3 buckets: [12 params, 262144 elems] ..." — compared across ranks at start.
   std::string describe() const;
 };
 
-BucketPlan plan_buckets(const std::vector<int64_t>& parameter_numels, int64_t element_bytes, int64_t first_bucket_bytes,
+BucketLayout layout_buckets(const std::vector<int64_t>& parameter_numels, int64_t element_bytes, int64_t first_bucket_bytes,
                         int64_t bucket_cap_bytes);
 
 }  // namespace tandem::ddp

@@ -1,11 +1,11 @@
-#include "launcher/local/local_plan.h"
+#include "launcher/local/local_launch.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 #include "engine/error.h"
-#include "tests/launcher/error_matchers.h"
+#include "tests/common/error_matchers.h"
 #include "tests/common/temp_dir.h"
 
 namespace tandem::launcher {
@@ -21,8 +21,8 @@ class LocalPlanTest : public ::testing::Test {
     machine_.cpus = 8;
     machine_.tandem_binary = "/build/tandem";
   }
-  LocalPlan plan(const std::string& job_text) const {
-    return plan_local_launch(parse_job_spec(json::parse(job_text), dir_.path()), dir_.path() / "job", dir_.path(),
+  LocalLaunch plan(const std::string& job_text) const {
+    return make_local_launch(parse_job_spec(json::parse(job_text), dir_.path()), dir_.path() / "job", dir_.path(),
                              machine_);
   }
   // The tokens of app context `host` (0-based) of an MPMD command.
