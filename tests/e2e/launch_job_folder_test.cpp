@@ -42,7 +42,10 @@ TEST(LaunchJobFolder, WithoutCheckpointS3UriARelaunchResumesFromTheJobFolder) {
   job["hyperparameters"]["max_steps"] = 6;
   const auto again = launch({write_job(dir, "job.json", job), "--job_dir", dir.file("jobdir")}, dir);
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_NE(again.out.find("<stdout>:resumed from checkpoints/checkpoint-4 at step 4"), std::string::npos) << again.out;
+  // The host's /opt/ml/checkpoints, linked to the job folder's checkpoints/.
+  EXPECT_NE(again.out.find("<stdout>:resumed from " + dir.file("jobdir/algo-1/checkpoints/checkpoint-4") + " at step 4"),
+            std::string::npos)
+      << again.out;
   EXPECT_TRUE(fs::exists(dir.file("jobdir/checkpoints/checkpoint-6/manifest.json")));
 }
 
