@@ -79,7 +79,7 @@ TEST(CheckpointFaults, SigkillAtRandomMomentsThenRelaunchContinuesExactly) {
   ASSERT_GT(train_seconds, 0);
   const double startup = std::max(0.0, run_seconds - train_seconds);
   std::uniform_real_distribution<double> moment(startup, startup + train_seconds);
-  int resumed_runs = 0, killed = 0;
+  int resumed_runs = 0, killed = 0, mid_save = 0;
   for (int trial = 0; trial < trials; ++trial) {
     const std::string run = "trial" + std::to_string(trial);
     SCOPED_TRACE(run + " (seed " + std::to_string(seed) + ")");
@@ -92,6 +92,9 @@ TEST(CheckpointFaults, SigkillAtRandomMomentsThenRelaunchContinuesExactly) {
     ASSERT_TRUE(first.exit_code == 137 || first.exit_code == 0) << first.exit_code << " " << first.err;
     if (first.exit_code == 137) ++killed;
 
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir.file(run + "/ckpt"), ec))
+      if (entry.path().extension() == ".partial") ++mid_save;  // killed while a checkpoint was being written
     const int from = newest_verified_step(dir.file(run + "/ckpt"));
     // A completed run saved its last step: the relaunch has nothing left to train.
     if (from == kSteps) continue;
@@ -109,8 +112,9 @@ TEST(CheckpointFaults, SigkillAtRandomMomentsThenRelaunchContinuesExactly) {
     expect_continues_exactly(dir, run, "out2", from);
     EXPECT_EQ(newest_verified_step(dir.file(run + "/ckpt")), kSteps);
   }
-  std::printf("%d trials (seed %u): %d killed mid-run, %d relaunches resumed from a checkpoint\n", trials, seed,
-              killed, resumed_runs);
+  std::printf("%d trials (seed %u): %d killed mid-run, %d of them while a checkpoint was being written, "
+              "%d relaunches resumed from a checkpoint\n",
+              trials, seed, killed, mid_save, resumed_runs);
 }
 
 // A file-size limit a checkpoint's model file cannot fit in: the save at the
