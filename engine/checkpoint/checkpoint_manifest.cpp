@@ -93,7 +93,12 @@ std::optional<std::string> checkpoint_problem(const std::string& dir_text) {
 std::optional<std::string> host_part_problem(const std::string& dir_text) {
   const fs::path dir = dir_text;
   std::error_code ec;
-  if (fs::exists(dir / kJobManifest, ec)) return checkpoint_problem(dir_text);
+  if (fs::exists(dir / kJobManifest, ec)) {
+    // The committer's own files; other hosts' rank manifests arrive with the merge.
+    nlohmann::json job;
+    if (auto problem = read_manifest(dir / kJobManifest, job)) return problem;
+    if (auto problem = files_problem(dir, job)) return problem;
+  }
   static const std::regex rank_manifest("manifest-rank-([0-9]{1,7})\\.json");
   int found = 0;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {

@@ -24,8 +24,10 @@ void write_manifest(const std::string& dir, const std::string& manifest, const s
 
 // Why the folder does not verify, or nothing when it does.
 std::optional<std::string> checkpoint_problem(const std::string& dir);
-// The same for the parts present, without the job manifest: a host's own
-// folder before the hosts' folders are merged. Needs at least one rank manifest.
+// The same for the parts present: a host's own folder before the hosts'
+// folders are merged (SageMaker's instances each have their own
+// /opt/ml/checkpoints). The job manifest's files when it is there, and every
+// rank manifest present; at least one rank manifest.
 std::optional<std::string> host_part_problem(const std::string& dir);
 
 }  // namespace tandem

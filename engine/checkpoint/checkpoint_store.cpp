@@ -145,7 +145,9 @@ void CheckpointStore::rename_partial(int step) const {
 void CheckpointStore::commit(int step, int world_size, const std::vector<std::string>& files) const {
   write_manifest(partial_path(step), kJobManifest, files, world_size);
   rename_partial(step);
-  if (const auto problem = checkpoint_problem(path(step)))
+  // What this host wrote: where hosts do not share output_dir, the other
+  // hosts' parts join it only when the folders are merged.
+  if (const auto problem = host_part_problem(path(step)))
     throw RuntimeFailure(path(step) + ": the checkpoint just written does not verify (" + *problem + ")");
   prune(step);
 }

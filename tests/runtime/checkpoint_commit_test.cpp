@@ -299,5 +299,26 @@ TEST(CheckpointCommit, AWorkerHostCommitsItsOwnPart) {
   EXPECT_FALSE(store.commit_host_part(2));
 }
 
+// The main host's folder, where hosts do not share one: its ranks' parts and
+// the job manifest commit; the whole verifies once the other host's part is merged in.
+TEST(CheckpointCommit, TheMainHostCommitsItsPartAndTheMergeCompletesIt) {
+  TempDir main_host, worker_host;
+  CheckpointStore store(main_host.path().string(), 1);
+  const fs::path partial = store.begin(2);
+  write_file_atomically((partial / shard(0)).string(), "step 2");
+  store.seal_rank(2, 0, {shard(0)});
+  write_file_atomically((partial / CheckpointStore::kStateFile).string(), "{}");
+  store.commit(2, 2, {CheckpointStore::kStateFile});
+  EXPECT_TRUE(store.complete_steps().empty());  // rank 1's part is on the other host
+  CheckpointStore worker(worker_host.path().string(), 1);
+  const fs::path worker_partial = worker.begin(2);
+  write_file_atomically((worker_partial / shard(1)).string(), "step 2");
+  worker.seal_rank(2, 1, {shard(1)});
+  ASSERT_TRUE(worker.commit_host_part(2));
+  // SageMaker's S3 sync merges the hosts' folders.
+  fs::copy(worker_host.path() / "checkpoint-2", main_host.path() / "checkpoint-2", fs::copy_options::recursive);
+  EXPECT_EQ(store.complete_steps(), std::vector<int>{2});
+}
+
 }  // namespace
 }  // namespace tandem::runtime_tests
