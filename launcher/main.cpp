@@ -7,6 +7,7 @@
 #include "launcher/cli/launch_args.h"
 #include "launcher/cli/plan_args.h"
 #include "launcher/commands/commands.h"
+#include "launcher/supervisor/no_follow_file.h"
 #include "parallel/comm/runtime.h"
 
 #include <c10/util/Exception.h>
@@ -62,7 +63,7 @@ void write_failure_file(const std::string& message) {
   const char* sm_output = std::getenv("SM_OUTPUT_DIR");
   const std::string dir = sm_output && *sm_output ? sm_output : "/opt/ml/output";
   std::error_code ec;
-  if (std::filesystem::is_directory(dir, ec)) std::ofstream(dir + "/failure") << message << "\n";
+  if (std::filesystem::is_directory(dir, ec)) tandem::launcher::write_file_no_follow(dir + "/failure", message + "\n");
 }
 
 // One process: print, record, return the code. Several: a usage error comes

@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
+#include <filesystem>
 #include <unistd.h>
 
 namespace tandem {
@@ -35,6 +37,17 @@ void AtomicFile::commit() {
     std::remove(tmp_.c_str());
     throw RuntimeFailure(path_ + ": could not be written (" + reason + ")");
   }
+  const std::string parent = std::filesystem::path(path_).parent_path().string();
+  fsync_directory(parent.empty() ? "." : parent);
+}
+
+void fsync_directory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw RuntimeFailure(dir + ": cannot be opened to sync (" + std::strerror(errno) + ")");
+  const bool ok = ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) throw RuntimeFailure(dir + ": cannot be synced (" + std::strerror(err) + ")");
 }
 
 void write_file_atomically(const std::string& path, const std::string& content) {

@@ -1,6 +1,7 @@
 #pragma once
 // A file that appears under its final name only once completely written:
-// bytes go to "<path>.tmp-<pid>", which commit() flushes and renames. Destroyed
+// bytes go to "<path>.tmp-<pid>", which commit() fsyncs and renames, then
+// fsyncs the folder so the new name survives a power loss too. Destroyed
 // without commit() (an exception, a crash), the temporary is removed and any
 // previous file at `path` is untouched.
 
@@ -27,5 +28,9 @@ class AtomicFile {
 
 // Writes a whole text file atomically.
 void write_file_atomically(const std::string& path, const std::string& content);
+
+// fsync on a folder: makes the entries created, renamed or removed in it
+// durable. Throws RuntimeFailure naming the folder.
+void fsync_directory(const std::string& dir);
 
 }  // namespace tandem

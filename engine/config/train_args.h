@@ -40,6 +40,7 @@ struct TrainArgs {
   double adam_beta2{};
   double adam_epsilon{};
   double max_grad_norm{};
+  int max_nonfinite_steps{};  // skipped NaN/inf steps in a row before the run stops
   int warmup_steps{};
   std::string lr_scheduler_type;
   // Cadence.

@@ -11,10 +11,19 @@ namespace tandem {
 namespace {
 
 // The output_dir default: SageMaker syncs /opt/ml/checkpoints to S3 when the
-// job sets checkpoint_s3_uri, so use it whenever it exists.
-std::string checkpoint_folder(const Environment&) {
+// job sets checkpoint_s3_uri, so use it whenever it exists. The /opt/ml is
+// the one SM_MODEL_DIR lies in: `tandem launch --local` emulates one per host
+// and must never write into the machine's real /opt/ml.
+std::string checkpoint_folder(const Environment& env) {
+  std::filesystem::path ml_root = "/opt/ml";
+  if (const auto model_dir = env.find("SM_MODEL_DIR"); model_dir != env.end() && !model_dir->second.empty()) {
+    std::filesystem::path model = std::filesystem::path(model_dir->second).lexically_normal();
+    if (!model.has_filename()) model = model.parent_path();  // "…/model/"
+    ml_root = model.parent_path();
+  }
+  const std::filesystem::path folder = ml_root / "checkpoints";
   std::error_code ec;
-  return std::filesystem::is_directory("/opt/ml/checkpoints", ec) ? "/opt/ml/checkpoints" : "checkpoints";
+  return std::filesystem::is_directory(folder, ec) ? folder.string() : "checkpoints";
 }
 
 flags::FlagTable<TrainArgs> make_table() {
@@ -60,8 +69,12 @@ flags::FlagTable<TrainArgs> make_table() {
       .help("AdamW decoupled weight decay (not on biases and norms)");
   t.number("adam_beta1", &A::adam_beta1).default_to("0.9").at_least(0).below(1).help("AdamW beta1");
   t.number("adam_beta2", &A::adam_beta2).default_to("0.999").at_least(0).below(1).help("AdamW beta2");
-  t.number("adam_epsilon", &A::adam_epsilon).default_to("0.00000001").at_least(0).help("AdamW epsilon");
-  t.number("max_grad_norm", &A::max_grad_norm).default_to("1").help("global gradient-norm clip (0 disables)");
+  // epsilon 0 divides 0 by 0 for a parameter whose gradient is zero: NaN weights.
+  t.number("adam_epsilon", &A::adam_epsilon).default_to("0.00000001").above(0).help("AdamW epsilon");
+  t.number("max_grad_norm", &A::max_grad_norm).default_to("1").at_least(0)
+      .help("global gradient-norm clip (0 disables)");
+  t.integer("max_nonfinite_steps", &A::max_nonfinite_steps).default_to("5").at_least(0)
+      .help("steps with a NaN or inf gradient norm are skipped; this many in a row stop the run (0: never)");
   t.integer("warmup_steps", &A::warmup_steps).default_to("0").at_least(0).help("linear warm-up steps");
   t.choice("lr_scheduler_type", {"linear", "cosine", "constant", "constant_with_warmup"}, &A::lr_scheduler_type)
       .default_to("linear").help("learning-rate schedule after the warm-up");

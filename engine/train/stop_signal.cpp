@@ -14,6 +14,9 @@ void install_stop_handler() {
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
+  // Past a file-size limit (ulimit -f) write() then fails with EFBIG, which a
+  // checkpoint reports in one line, instead of the signal killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 bool stop_requested() { return g_stop.load(); }

@@ -1,7 +1,8 @@
 #pragma once
 // SIGTERM (a spot interruption, StopTrainingJob, max_run) asks for a clean
 // stop: the trainer saves a checkpoint at the next step boundary and exits.
-// SageMaker allows 120 s between SIGTERM and SIGKILL.
+// SageMaker allows 120 s between SIGTERM and SIGKILL. SIGXFSZ is ignored, so
+// a file-size limit surfaces as a write error.
 
 namespace tandem {
 

@@ -33,6 +33,12 @@ std::string optimizer_file(const std::string& suffix) { return "optimizer" + suf
 std::string model_file(const std::string& suffix) { return "model" + suffix + ".safetensors"; }
 std::string rng_file(int rank) { return "rng_state_" + std::to_string(rank) + ".safetensors"; }
 
+std::string format_number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", v);
+  return text;
+}
+
 }  // namespace
 
 Trainer::Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor& executor, World& world,
@@ -43,6 +49,7 @@ Trainer::Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor
       world_(world),
       me_(me),
       device_(device),
+      guard_(device, args.max_nonfinite_steps),
       store_(args.output_dir, args.save_total_limit),
       log_(args.output_data_dir, world.is_main(),
            args.progress_bar == "auto" ? static_cast<bool>(isatty(2)) : parse_bool("progress_bar", args.progress_bar)) {
@@ -55,6 +62,11 @@ Trainer::Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor
                                 args.gradient_accumulation_steps;
     order_ = std::make_unique<BatchOrder>(setup_.train->size(), global_batch, static_cast<uint64_t>(args.seed));
     const double steps = args.max_steps > 0 ? args.max_steps : std::ceil(args.epochs * order_->steps_per_epoch());
+    // A step number is an int everywhere (checkpoint names, metrics); a cast of a larger double is undefined.
+    if (!(steps <= std::numeric_limits<int>::max()))
+      throw UsageError("--epochs " + format_number(args.epochs) + ": makes " + format_number(steps) +
+                       " optimizer steps of " + std::to_string(order_->steps_per_epoch()) +
+                       " per epoch; at most " + std::to_string(std::numeric_limits<int>::max()) + " are possible");
     total_steps_ = static_cast<int>(steps);
     tokens_per_step_ = static_cast<int64_t>(global_batch) * args.block_size;
   }
@@ -80,18 +92,26 @@ double Trainer::job_sum(const torch::Tensor& local) {
   return world_.sum({local.defined() ? local.item<double>() : 0.0})[0];
 }
 
+void Trainer::inject_nonfinite_gradient(int step) {
+  const char* inject = std::getenv("TANDEM_INJECT_NONFINITE_GRAD");
+  if (!inject) return;
+  // Fault injection for tests, "RANK:STEP[:COUNT]": one gradient entry becomes
+  // inf on that rank (-1: every rank) at that (1-based) step and the COUNT - 1
+  // after it, as an fp16 overflow or a diverging run would. Outside fp16 it
+  // lands after the replicas' all-reduce, so a data-parallel test injects on
+  // every rank, as a real NaN would reach every replica.
+  int rank = -1, at = -1, count = 1;
+  if (std::sscanf(inject, "%d:%d:%d", &rank, &at, &count) >= 2 && (rank == -1 || rank == world_.rank()) && step >= at &&
+      step < at + count)
+    for (auto& p : params_)
+      if (p.grad().defined()) {
+        p.grad().view({-1})[0].fill_(std::numeric_limits<float>::infinity());
+        break;
+      }
+}
+
 torch::Tensor Trainer::unscale_and_agree(int step) {
-  if (const char* inject = std::getenv("TANDEM_INJECT_NONFINITE_GRAD")) {
-    // Fault injection for tests, "RANK:STEP": one gradient entry becomes inf
-    // on that rank at that (1-based) step, as an fp16 overflow would.
-    int rank = -1, at = -1;
-    if (std::sscanf(inject, "%d:%d", &rank, &at) == 2 && rank == world_.rank() && at == step)
-      for (auto& p : params_)
-        if (p.grad().defined()) {
-          p.grad().view({-1})[0].fill_(std::numeric_limits<float>::infinity());
-          break;
-        }
-  }
+  inject_nonfinite_gradient(step);
   auto found_inf = scaler_->unscale(params_);
   // Ranks hold different gradients (pipeline stages): every rank skips when
   // any overflowed. This reads one flag to the host, as torch.amp.GradScaler
@@ -107,7 +127,7 @@ TrainOutcome Trainer::train() {
   const auto t0 = Clock::now();
   auto window_start = t0;
   const double steps_per_epoch = static_cast<double>(order_->steps_per_epoch());
-  if (start > 0) log_.message("resumed from " + *store_.latest() + " at step " + std::to_string(start));
+  if (start > 0) log_.message("resumed from " + store_.path(start) + " at step " + std::to_string(start));
   log_.message("training " + std::to_string(total_steps_) + " steps of " + std::to_string(tokens_per_step_) +
                " tokens on " + std::to_string(world_.size()) + " process(es)");
 
@@ -149,9 +169,14 @@ TrainOutcome Trainer::train() {
       throw RuntimeFailure("internal: the loss weight of rank " + std::to_string(world_.rank()) + " changed at step " +
                            std::to_string(step + 1));
     }
-    const torch::Tensor found_inf = scaler_ ? unscale_and_agree(step + 1) : torch::Tensor();
+    if (!scaler_) inject_nonfinite_gradient(step + 1);
+    const torch::Tensor scale_before = scaler_ ? scaler_->scale().clone() : torch::Tensor();
+    torch::Tensor found_inf = scaler_ ? unscale_and_agree(step + 1) : torch::Tensor();
     const torch::Tensor grad_norm = clip_grad_norm(
         params_, args_.max_grad_norm, [&](torch::Tensor sq) { return executor_.global_grad_norm_squared(sq); });
+    // The norm is the job's (every rank holds the same value), so every rank
+    // skips the same steps: a NaN or inf gradient never reaches the weights.
+    if (!scaler_) found_inf = grad_norm.isfinite().logical_not().to(torch::kFloat32);
     optimizer_->step(found_inf);
     if (scaler_) {
       scaler_->update(found_inf);
@@ -160,6 +185,7 @@ TrainOutcome Trainer::train() {
         ++window_skipped;
       }
     }
+    guard_.observe(step + 1, found_inf, scale_before);
     if (local.sum.defined()) {
       window_loss += local.sum;
       run_loss += local.sum;
@@ -169,6 +195,8 @@ TrainOutcome Trainer::train() {
     no_sync.reset();
     ++step;
     ++window_steps;
+
+    if (reads_results) guard_.check();
 
     const double elapsed = seconds_since(t0);
     const double tokens_per_second = (step - start) * tokens_per_step_ / std::max(elapsed, 1e-9);
@@ -217,6 +245,8 @@ TrainOutcome Trainer::train() {
                            {"train_steps_per_second", step / std::max(runtime, 1e-9)},
                            {"tokens_per_second", step * tokens_per_step_ / std::max(runtime, 1e-9)}};
   if (scaler_) outcome.final_metrics.push_back({"skipped_steps", static_cast<double>(skipped_steps_)});
+  else if (const int skipped = guard_.skipped(); skipped > 0)
+    outcome.final_metrics.push_back({"skipped_steps", static_cast<double>(skipped)});
   if (!outcome.stopped_early) log_.record("train", step, outcome.final_metrics);
   return outcome;
 }
@@ -254,62 +284,126 @@ MetricRecord Trainer::evaluate(int step) {
 }
 
 void Trainer::save_checkpoint(int step, double train_loss_sum, int train_loss_steps, double runtime) {
-  // Every rank adds its files to checkpoint-<step>.partial on its own host;
-  // the main rank writes the state file last and renames its folder. On
-  // SageMaker each instance has its own checkpoint folder, merged under one S3
-  // prefix, so the first process of every other host renames its folder too
+  // Every rank adds its own files to checkpoint-<step>.partial on its host
+  // and lists them in its manifest; the main rank writes the state file and
+  // the job manifest last, renames, verifies and prunes (the one committer).
+  // On SageMaker each instance has its own checkpoint folder, merged under one
+  // S3 prefix, so the first process of every other host renames its folder too
   // (where hosts share a filesystem, the main rank's rename already did). A
-  // crash at any point leaves no folder that looks complete.
-  if (world_.is_main()) store_.begin(step);
-  world_.barrier();
-  const fs::path dir = store_.partial_path(step);
-  if (executor_.writes_shard()) {
-    // Files keep the real vocabulary's rows (engine/model/vocab_padding.h).
-    save_safetensors((dir / model_file(executor_.shard_suffix())).string(),
-                     strip_vocab_padding(executor_.named_parameters(), setup_.model));
-    NamedTensors state = strip_vocab_padding(optimizer_->state(), setup_.model);
-    if (scaler_)
-      for (auto& entry : scaler_->state()) state.push_back(entry);
-    save_safetensors((dir / optimizer_file(executor_.shard_suffix())).string(), state);
+  // crash at any point leaves no folder that verifies.
+  try {
+    if (world_.is_main()) store_.begin(step);
+    world_.barrier();
+    const fs::path dir = store_.partial_path(step);
+    std::vector<std::string> written;
+    if (executor_.writes_shard()) {
+      // Files keep the real vocabulary's rows (engine/model/vocab_padding.h).
+      written.push_back(model_file(executor_.shard_suffix()));
+      save_safetensors((dir / written.back()).string(),
+                       strip_vocab_padding(executor_.named_parameters(), setup_.model));
+      NamedTensors state = strip_vocab_padding(optimizer_->state(), setup_.model);
+      if (scaler_)
+        for (auto& entry : scaler_->state()) state.push_back(entry);
+      written.push_back(optimizer_file(executor_.shard_suffix()));
+      save_safetensors((dir / written.back()).string(), state);
+    }
+    written.push_back(rng_file(world_.rank()));
+    save_safetensors((dir / written.back()).string(), capture_rng_state());
+    store_.seal_rank(step, world_.rank(), written);
+    world_.barrier();
+    if (world_.is_main()) {
+      const size_t spe = order_->steps_per_epoch();
+      nlohmann::json state = {{"global_step", step},
+                              {"total_steps", total_steps_},
+                              {"epoch", step / static_cast<double>(spe)},
+                              {"data_epoch", step / spe},
+                              {"data_step_in_epoch", step % spe},
+                              {"train_examples", setup_.train->size()},
+                              {"global_batch", tokens_per_step_ / args_.block_size},
+                              {"seed", args_.seed},
+                              {"model", args_.model_name_or_path},
+                              {"world_size", world_.size()},
+                              {"dp_size", me_.dp_size},
+                              {"shard_suffix", executor_.shard_suffix()},
+                              {"train_loss_sum", train_loss_sum},
+                              {"train_loss_steps", train_loss_steps},
+                              {"train_runtime", runtime}};
+      write_file_atomically((dir / CheckpointStore::kStateFile).string(), state.dump(2) + "\n");
+      store_.commit(step, world_.size(), {CheckpointStore::kStateFile});
+    }
+    world_.barrier();
+    if (!world_.is_main() && world_.leads_host()) store_.commit_host_part(step);
+    world_.barrier();
+  } catch (const RuntimeFailure& e) {
+    // A full disk, a vanished folder: the previous checkpoint is untouched.
+    throw RuntimeFailure("checkpoint at step " + std::to_string(step) + " not saved, the previous one is kept: " +
+                         e.what());
   }
-  save_safetensors((dir / rng_file(world_.rank())).string(), capture_rng_state());
+}
+
+int Trainer::agreed_resume_step() {
+  if (world_.leads_host()) store_.remove_partials();
   world_.barrier();
+  double newest = 0;
   if (world_.is_main()) {
-    nlohmann::json state = {{"global_step", step},
-                            {"total_steps", total_steps_},
-                            {"epoch", step / static_cast<double>(order_->steps_per_epoch())},
-                            {"data_epoch", step / order_->steps_per_epoch()},
-                            {"data_step_in_epoch", step % order_->steps_per_epoch()},
-                            {"seed", args_.seed},
-                            {"model", args_.model_name_or_path},
-                            {"world_size", world_.size()},
-                            {"dp_size", me_.dp_size},
-                            {"shard_suffix", executor_.shard_suffix()},
-                            {"train_loss_sum", train_loss_sum},
-                            {"train_loss_steps", train_loss_steps},
-                            {"train_runtime", runtime}};
-    write_file_atomically((dir / CheckpointStore::kStateFile).string(), state.dump(2) + "\n");
-    store_.commit(step);
+    const auto found = store_.newest_verified([&](const std::string& warning) { log_.message("warning: " + warning); });
+    newest = found ? *found : -1;
   }
-  world_.barrier();
-  if (!world_.is_main() && world_.leads_host()) store_.commit(step);
-  world_.barrier();
+  // Every other rank adds 0: all resume from the folder the main rank verified.
+  return static_cast<int>(world_.sum({newest})[0]);
+}
+
+void Trainer::check_resume_compatible(const std::string& dir, const nlohmann::json& state) {
+  const auto refuse = [&](const std::string& field, const std::string& saved, const std::string& now,
+                          const std::string& why) {
+    throw RuntimeFailure(dir + ": cannot resume, " + field + " differs (checkpoint " + saved + ", this run " + now +
+                         "); " + why);
+  };
+  if (state.at("model").get<std::string>() != args_.model_name_or_path)
+    refuse("model", state.at("model").get<std::string>(), args_.model_name_or_path, "use another --output_dir");
+  if (state.at("seed").get<int>() != args_.seed)
+    refuse("seed", std::to_string(state.at("seed").get<int>()), std::to_string(args_.seed),
+           "the data order and dropout follow the seed; pass --seed " + std::to_string(state.at("seed").get<int>()));
+  const auto examples = state.at("train_examples").get<size_t>();
+  if (examples != setup_.train->size())
+    refuse("training examples", std::to_string(examples), std::to_string(setup_.train->size()),
+           "the data position means nothing over other data");
+  const int64_t global_batch = tokens_per_step_ / args_.block_size;
+  if (state.at("global_batch").get<int64_t>() != global_batch)
+    refuse("global batch", std::to_string(state.at("global_batch").get<int64_t>()), std::to_string(global_batch),
+           "per_device_train_batch_size x data-parallel degree x gradient_accumulation_steps sets the data position "
+           "of a step");
+  const int saved_world = state.at("world_size").get<int>(), saved_dp = state.at("dp_size").get<int>();
+  if (saved_dp <= 0 || saved_world % saved_dp != 0) throw RuntimeFailure(dir + ": trainer_state.json: dp_size is invalid");
+  const int saved_stages = saved_world / saved_dp, stages = world_.size() / me_.dp_size;
+  if (saved_stages != stages)
+    refuse("model-parallel degree (world size / data-parallel degree)", std::to_string(saved_stages),
+           std::to_string(stages), "tandem re-shards data parallelism only; resume with the same partitions");
+  const int step = state.at("global_step").get<int>();
+  const size_t spe = order_->steps_per_epoch();
+  if (state.at("data_epoch").get<uint64_t>() != step / spe || state.at("data_step_in_epoch").get<uint64_t>() != step % spe)
+    refuse("data position", "epoch " + std::to_string(state.at("data_epoch").get<uint64_t>()) + " step " +
+                                std::to_string(state.at("data_step_in_epoch").get<uint64_t>()),
+           "epoch " + std::to_string(step / spe) + " step " + std::to_string(step % spe), "use another --output_dir");
+  if (saved_dp != me_.dp_size)
+    log_.message("re-sharding: " + dir + " was written with data-parallel degree " + std::to_string(saved_dp) +
+                 " (world size " + std::to_string(saved_world) + "), this run has " + std::to_string(me_.dp_size) +
+                 " (world size " + std::to_string(world_.size()) + "); the global batch of " +
+                 std::to_string(global_batch) + " is unchanged, so every replica loads the same state");
 }
 
 int Trainer::resume() {
-  if (world_.leads_host()) store_.remove_partials();
-  world_.barrier();
-  const auto latest = store_.latest();
-  if (!latest) return 0;
-  const fs::path dir = *latest;
+  const int step_found = agreed_resume_step();
+  if (step_found < 0) return 0;
+  const fs::path dir = store_.path(step_found);
   nlohmann::json state;
   try {
     std::ifstream in(dir / CheckpointStore::kStateFile);
     in >> state;
     const int step = state.at("global_step").get<int>();
-    if (state.at("model").get<std::string>() != args_.model_name_or_path)
-      throw RuntimeFailure(dir.string() + ": checkpoint is of model " + state.at("model").get<std::string>() +
-                           ", this run trains " + args_.model_name_or_path + " (use another --output_dir)");
+    if (step != step_found)
+      throw RuntimeFailure(dir.string() + ": trainer_state.json says step " + std::to_string(step));
+    check_resume_compatible(dir.string(), state);
     if (step > total_steps_)
       throw RuntimeFailure(dir.string() + ": checkpoint is at step " + std::to_string(step) + ", beyond this run's " +
                            std::to_string(total_steps_) + " steps");
@@ -328,6 +422,7 @@ int Trainer::resume() {
     const auto optimizer_state = pad_vocab_rows(load_safetensors(optimizer_path), setup_.model, optimizer_path);
     optimizer_->load_state(optimizer_state, optimizer_path);
     if (scaler_) scaler_->load_state(optimizer_state, optimizer_path);
+    // A rank without a saved RNG state (a re-sharded run's new ranks) starts from the seed.
     const auto rng = dir / rng_file(world_.rank());
     if (fs::exists(rng)) {
       const auto stored = load_safetensors(rng.string());
@@ -335,7 +430,8 @@ int Trainer::resume() {
     }
     return step;
   } catch (const nlohmann::json::exception& e) {
-    throw RuntimeFailure((dir / CheckpointStore::kStateFile).string() + ": malformed (" + e.what() + ")");
+    throw RuntimeFailure((dir / CheckpointStore::kStateFile).string() +
+                         ": malformed (a field is missing or has the wrong type)");
   } catch (const c10::Error& e) {
     throw RuntimeFailure(dir.string() + ": optimizer state does not load (" + e.what_without_backtrace() + ")");
   }

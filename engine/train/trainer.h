@@ -9,12 +9,14 @@
 #include "engine/data/batch_order.h"
 #include "engine/metrics/metrics_log.h"
 #include "engine/train/lr_schedule.h"
+#include "engine/train/nonfinite_guard.h"
 #include "engine/train/optimizer.h"
 #include "engine/train/precision.h"
 #include "engine/train/step_executor.h"
 #include "engine/train/training_setup.h"
 #include "engine/train/world.h"
 
+#include <nlohmann/json_fwd.hpp>
 #include <torch/torch.h>
 
 namespace tandem {
@@ -41,8 +43,13 @@ class Trainer {
   double job_sum(const torch::Tensor& local);
   // float16: unscales the gradients and agrees across ranks whether any overflowed.
   torch::Tensor unscale_and_agree(int step);
+  void inject_nonfinite_gradient(int step);
   void save_checkpoint(int step, double train_loss_sum, int train_loss_steps, double runtime);
   int resume();
+  // Main rank: the newest verified checkpoint's step, or -1; every rank gets main's answer.
+  int agreed_resume_step();
+  // Compares the checkpoint's recorded run with this one: refuses what cannot carry over.
+  void check_resume_compatible(const std::string& dir, const nlohmann::json& state);
 
   const TrainArgs& args_;
   const TrainingSetup& setup_;
@@ -53,6 +60,7 @@ class Trainer {
   std::unique_ptr<AdamW> optimizer_;
   std::unique_ptr<LossScaler> scaler_;  // --fp16 only
   int skipped_steps_ = 0;              // float16 overflows
+  NonfiniteGuard guard_;
   std::vector<torch::Tensor> params_;
   std::unique_ptr<BatchOrder> order_;
   LrSchedule lr_schedule_;

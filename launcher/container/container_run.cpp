@@ -1,4 +1,5 @@
 #include "launcher/container/container_run.h"
+#include "launcher/supervisor/no_follow_file.h"
 
 #include <algorithm>
 #include <fstream>
@@ -104,7 +105,7 @@ int run_master(const ContainerJob& job, const ContainerMachine& machine, const C
   }
 
   if (completed) {
-    std::ofstream(output / "success");
+    write_file_no_follow(output / "success", "");
     return 0;
   }
   if (outcome.stop == StopReason::Signal && outcome.ended_by.empty()) return 128 + outcome.stop_signal;

@@ -59,7 +59,9 @@ MetricMatcher::MetricMatcher(std::vector<MetricDefinition> definitions) : defini
 }
 
 std::vector<MetricSample> MetricMatcher::match(const std::string& line) const {
-  std::string text = line;
+  // std::regex recurses per character: an unbounded line (a rank printing a
+  // huge tensor) could overflow the stack. Metrics sit near a line's start.
+  std::string text = line.substr(0, kMetricLineLimit);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   std::vector<MetricSample> samples;
   for (size_t i = 0; i < definitions_.size(); ++i) {

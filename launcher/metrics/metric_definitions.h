@@ -27,6 +27,9 @@ struct MetricSample {
 // entry for a bad shape, length, or a regex that does not compile.
 std::vector<MetricDefinition> parse_metric_definitions(const nlohmann::json& definitions, const std::string& source);
 
+// Characters of a log line that metric regexes see (the rest is ignored).
+inline constexpr size_t kMetricLineLimit = 4096;
+
 class MetricMatcher {
  public:
   explicit MetricMatcher(std::vector<MetricDefinition> definitions);

@@ -1,6 +1,7 @@
 #include "launcher/sagemaker/container_config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 
 #include "engine/error.h"
@@ -22,15 +23,31 @@ nlohmann::json read_json(const std::filesystem::path& file) {
   }
 }
 
+// A host name reaches ssh and mpirun as an argument: SageMaker's are algo-N,
+// an emulated or single container's its hostname. Letters, digits, '.', '-'
+// and '_', starting with a letter or digit, so none can read as an option
+// ("-oProxyCommand=...") or carry a shell character.
+std::string checked_host_name(const std::string& name, const JsonPlace& place) {
+  const auto allowed = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'; };
+  if (name.empty() || name.size() > 253 || !std::isalnum(static_cast<unsigned char>(name[0])) ||
+      !std::all_of(name.begin(), name.end(), allowed))
+    place.fail(describe_json(nlohmann::json(name)) +
+               " is not a host name (expected letters, digits, '.', '-' or '_', starting with a letter or digit, "
+               "as algo-1)");
+  return name;
+}
+
 ResourceConfig parse_resource_config(const nlohmann::json& content, const JsonPlace& place) {
   expect_object(content, place);
   ResourceConfig resource;
   if (!content.contains("current_host")) place.at("current_host").fail("missing");
   if (!content.contains("hosts")) place.at("hosts").fail("missing");
-  resource.current_host = read_string(content["current_host"], place.at("current_host"));
+  resource.current_host = checked_host_name(read_string(content["current_host"], place.at("current_host")),
+                                            place.at("current_host"));
   const auto& hosts = content["hosts"];
   if (!hosts.is_array() || hosts.empty()) place.at("hosts").fail("expected a non-empty list of host names, got " + describe_json(hosts));
-  for (const auto& host : hosts) resource.hosts.push_back(read_string(host, place.at("hosts")));
+  for (const auto& host : hosts)
+    resource.hosts.push_back(checked_host_name(read_string(host, place.at("hosts")), place.at("hosts")));
   if (std::find(resource.hosts.begin(), resource.hosts.end(), resource.current_host) == resource.hosts.end()) {
     place.at("current_host").fail("\"" + resource.current_host + "\" is not one of hosts " + describe_json(hosts));
   }

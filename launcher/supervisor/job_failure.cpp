@@ -1,4 +1,5 @@
 #include "launcher/supervisor/job_failure.h"
+#include "launcher/supervisor/no_follow_file.h"
 
 #include <fstream>
 
@@ -59,7 +60,7 @@ std::string describe_job_failure(const JobOutcome& outcome, const std::vector<st
 void write_failure_file(const std::filesystem::path& file, const std::string& message, bool keep_existing) {
   std::error_code ec;
   if (keep_existing && std::filesystem::exists(file, ec)) return;
-  std::ofstream(file, std::ios::trunc) << message.substr(0, kFailureReasonLimit);
+  write_file_no_follow(file, message.substr(0, kFailureReasonLimit));
 }
 
 }  // namespace tandem::launcher

@@ -72,7 +72,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadInputCase{"UnreadableModelConfig", {"--model_name_or_path", "@m"}, 2, "config.json: not valid JSON",
                      [](const TempDir& d) { d.write("m/config.json", "{not json"); }},
         BadInputCase{"TaskDoesNotFitModel", {"--task", "classification"}, 2, "does not fit model gpt-tiny"},
-        BadInputCase{"Bf16AndFp16", {"--bf16", "True", "--fp16", "True"}, 2, "choose one mixed precision"}),
+        BadInputCase{"Bf16AndFp16", {"--bf16", "True", "--fp16", "True"}, 2, "choose one mixed precision"},
+        // An int conversion out of range was undefined: 0 steps, an untrained model, exit 0.
+        BadInputCase{"EpochsBeyondAnyStepCount", {"--max_steps", "-1", "--epochs", "1e12"}, 2,
+                     "--epochs 1e+12: makes "}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(BadInputKeepsCheckpoints, FailureAfterACheckpointLeavesItIntact) {
@@ -88,7 +91,8 @@ TEST(BadInputKeepsCheckpoints, FailureAfterACheckpointLeavesItIntact) {
   args.insert(args.end(), {"--model_name_or_path", "gpt-mini"});
   auto r = run_tandem(args, dir.path());
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("checkpoint is of model gpt-tiny"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cannot resume, model differs (checkpoint gpt-tiny, this run gpt-mini)"), std::string::npos)
+      << r.err;
   EXPECT_EQ(slurp(dir.file("ckpt/checkpoint-2/model.safetensors")), before);
 }
 

@@ -93,7 +93,8 @@ TEST(LaunchStop, SigtermThenRelaunchResumesAndEndsWithTheSameLoss) {
 
   const auto again = launch({job, "--job_dir", dir.file("spot")}, dir);
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_NE(again.out.find("<stdout>:resumed from checkpoints/checkpoint-" + std::to_string(step) + " at step " +
+  EXPECT_NE(again.out.find("<stdout>:resumed from " + dir.file("spot/algo-1/checkpoints/checkpoint-") +
+                           std::to_string(step) + " at step " +
                            std::to_string(step) + "\n"),
             std::string::npos)
       << again.out;

@@ -5,9 +5,11 @@
 #include "engine/error.h"
 #include "engine/train/lr_schedule.h"
 #include "tests/common/error_matchers.h"
+#include "tests/common/temp_dir.h"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <ostream>
 
 namespace tandem {
@@ -37,6 +39,20 @@ TEST(TrainArgs, DefaultsComeFromSageMakerVariables) {
   EXPECT_EQ(a.training_dir, "/opt/ml/input/data/train");
   EXPECT_EQ(a.output_data_dir, "/opt/ml/output/data");
   EXPECT_EQ(a.test_dir, "data/test");
+}
+
+// The checkpoint folder default lies in the /opt/ml that SM_MODEL_DIR names:
+// `tandem launch --local` emulates one per host, and the machine's real
+// /opt/ml/checkpoints, if any, is never written by such a rank.
+TEST(TrainArgs, CheckpointDefaultFollowsTheEmulatedOptMl) {
+  TempDir dir;
+  const auto with_model_dir = [&](const std::string& model_dir) {
+    return parse_train_args({}, {{"SM_MODEL_DIR", model_dir}}).output_dir;
+  };
+  EXPECT_EQ(with_model_dir(dir.file("algo-1/model")), "checkpoints");  // no checkpoints folder there
+  std::filesystem::create_directories(dir.path() / "algo-1/checkpoints");
+  EXPECT_EQ(with_model_dir(dir.file("algo-1/model")), dir.file("algo-1/checkpoints"));
+  EXPECT_EQ(with_model_dir(dir.file("algo-1/model/")), dir.file("algo-1/checkpoints"));
 }
 
 // A default-constructed TrainArgs is the table's defaults: no second copy of them exists.
@@ -94,6 +110,17 @@ INSTANTIATE_TEST_SUITE_P(
                      "--learning_rate: \"-0.1\" is out of range (expected a number >= 0)"},
         TrainRefusal{"BetaOfOne", {"--adam_beta2", "1"},
                      "--adam_beta2: \"1\" is out of range (expected a number >= 0 and < 1)"},
+        TrainRefusal{"ZeroAdamEpsilon", {"--adam_epsilon", "0"},  // 0/0 on a zero gradient: NaN weights
+                     "--adam_epsilon: \"0\" is out of range (expected a number > 0)"},
+        TrainRefusal{"NegativeBeta1", {"--adam_beta1", "-0.1"},
+                     "--adam_beta1: \"-0.1\" is out of range (expected a number >= 0 and < 1)"},
+        TrainRefusal{"NegativeWeightDecay", {"--weight_decay", "-1"},
+                     "--weight_decay: \"-1\" is out of range (expected a number >= 0)"},
+        TrainRefusal{"NegativeMaxGradNorm", {"--max_grad_norm", "-1"},
+                     "--max_grad_norm: \"-1\" is out of range (expected a number >= 0)"},
+        TrainRefusal{"NegativeNonfiniteLimit", {"--max_nonfinite_steps", "-1"},
+                     "--max_nonfinite_steps: \"-1\" is out of range (expected an integer >= 0)"},
+        TrainRefusal{"HugeMaxSteps", {"--max_steps", "1e12"}, "--max_steps: \"1e12\" is not an integer"},
         TrainRefusal{"NotABoolean", {"--do_train", "yes"}, "--do_train: \"yes\" is not a boolean (expected True or False)"},
         TrainRefusal{"BareSwitchAtTheEnd", {"--do_train"}, "--do_train needs a value (True or False)"},
         TrainRefusal{"BareSwitchBeforeAFlag", {"--do_eval", "--seed", "1"}, "--do_eval needs a value (True or False)"},  // was e2e

@@ -65,6 +65,13 @@ TEST(ReadContainerConfig, ErrorsNameTheFile) {
       {R"({"current_host":"algo-3","hosts":["algo-1","algo-2"]})", "resourceconfig.json: current_host: \"algo-3\" is not one of hosts"},
       {R"({"current_host":1,"hosts":["algo-1"]})", "resourceconfig.json: current_host: expected a string"},
       {R"(["algo-1"])", "resourceconfig.json: expected a JSON object"},
+      // A host name reaches ssh as an argument: none may read as an option or carry a shell character.
+      {R"({"current_host":"algo-1","hosts":["algo-1","-oProxyCommand=touch x"]})",
+       "resourceconfig.json: hosts: \"-oProxyCommand=touch x\" is not a host name (expected letters, digits"},
+      {R"({"current_host":"algo-1;id","hosts":["algo-1;id"]})",
+       "resourceconfig.json: current_host: \"algo-1;id\" is not a host name"},
+      {R"({"current_host":"algo-1","hosts":["algo-1","algo 2"]})", "resourceconfig.json: hosts: \"algo 2\" is not a host name"},
+      {R"({"current_host":"algo-1","hosts":["algo-1",""]})", "resourceconfig.json: hosts: \"\" is not a host name"},
   };
   for (const auto& [content, message] : resource_cases) {
     write_valid_config(dir);

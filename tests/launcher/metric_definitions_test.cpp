@@ -35,6 +35,17 @@ TEST(MetricMatcher, HuggingFaceRegexesOnLogMetricsLines) {
   EXPECT_DOUBLE_EQ(samples[0].value, 123.4567);
 }
 
+// std::regex recurses per character: on an 8 MiB line the regexes' ".*" would
+// overflow the stack. Only the first kMetricLineLimit characters are matched.
+TEST(MetricMatcher, AHugeLineIsMatchedOnItsStartOnly) {
+  const auto matcher = hf_matcher();
+  const std::string huge = "  eval_loss = 2.5 " + std::string(8 << 20, 'x');
+  EXPECT_TRUE(matcher.match(huge).empty());  // "2.5 xxx…" is not a number
+  const std::string tail_beyond = std::string(kMetricLineLimit, ' ') + "eval_loss = 2.5";
+  EXPECT_TRUE(matcher.match(tail_beyond).empty());
+  EXPECT_EQ(matcher.match(std::string(kMetricLineLimit - 20, ' ') + "eval_loss = 2.5").size(), 1u);
+}
+
 TEST(MetricMatcher, MpiTaggedLinesMatch) {
   const auto matcher = hf_matcher();
   for (const char* line : {"[1,0]<stdout>:eval_loss = 2.3456", "[1,mpirank:0,algo-1]<stdout>:  eval_loss = 2.3456\r\n"}) {

@@ -19,6 +19,7 @@
 #include "run/run_distribution.h"
 #include "tests/common/temp_dir.h"
 #include "tests/e2e/fixtures.h"
+#include "tests/e2e/run_tandem.h"
 #include "tests/runtime/support.h"
 
 #include <gtest/gtest.h>
@@ -358,6 +359,113 @@ TEST(TrainerMixedPrecision, Bf16PipelineTracksOneBf16Process) {
   const auto actual = metric_by_step(dir.file("pipe/out/metrics.jsonl"));
   ASSERT_EQ(actual.size(), expected.size());
   for (const auto& [step, loss] : expected) EXPECT_NEAR(actual.at(step), loss, 0.02 * loss) << "step " << step;
+}
+
+// Non-finite gradients without fp16: the step is skipped on every rank
+// (weights unchanged), counted, and the run goes on.
+TEST(TrainerNonfinite, AFewNonfiniteStepsAreSkippedAndCounted) {
+  TempDir dir;
+  e2e::write_lm_channels(dir);
+  TrainArgs args = job_args(dir, "run", 4);
+  args.max_steps = 6;
+  args.max_nonfinite_steps = 3;
+  {
+    InjectNonfiniteGrad inject("-1:3:2");  // every rank, steps 3 and 4
+    train_data_parallel(args, 2);
+  }
+  // JSON has no inf: the skipped steps' norms are null, the others numbers.
+  std::map<int, nlohmann::json> records;
+  for (const auto& record : e2e::read_jsonl(dir.file("run/out/metrics.jsonl")))
+    if (record.contains("grad_norm")) records[record["step"].get<int>()] = record;
+  ASSERT_EQ(records.size(), 6u);
+  EXPECT_TRUE(records.at(3)["grad_norm"].is_null());
+  EXPECT_TRUE(records.at(4)["grad_norm"].is_null());
+  EXPECT_TRUE(records.at(5)["grad_norm"].is_number());
+  EXPECT_EQ(metric_by_step(dir.file("run/out/metrics.jsonl"), "skipped_steps").at(6), 2.0);
+  for (const auto& [name, t] : load_safetensors(dir.file("run/model/model.safetensors")))
+    EXPECT_TRUE(torch::isfinite(t).all().item<bool>()) << name;
+}
+
+TEST(TrainerNonfinite, TooManyInARowStopTheRunNamingTheStep) {
+  TempDir dir;
+  e2e::write_lm_channels(dir);
+  TrainArgs args = job_args(dir, "run", 4);
+  args.max_steps = 12;
+  args.logging_steps = 4;
+  args.save_steps = 2;
+  args.max_nonfinite_steps = 3;
+  try {
+    InjectNonfiniteGrad inject("-1:3:100");
+    train_data_parallel(args, 2);
+    ADD_FAILURE() << "no error";
+  } catch (const RuntimeFailure& e) {
+    EXPECT_NE(std::string(e.what()).find("step 5: the gradient norm was NaN or inf for 3 steps in a row "
+                                         "(--max_nonfinite_steps 3)"),
+              std::string::npos)
+        << e.what();
+  }
+  // Checked on step 6 (it saves), before the save: checkpoint-2 and 4 stay, nothing later.
+  EXPECT_EQ(CheckpointStore(args.output_dir, -1).complete_steps(), (std::vector<int>{2, 4}));
+  EXPECT_FALSE(fs::exists(dir.file("run/model/model.safetensors")));
+}
+
+// Resume checks: a checkpoint of 2 data-parallel ranks, then runs that differ.
+class TrainerResumeChecks : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    e2e::write_lm_channels(dir_);
+    args_ = job_args(dir_, "run", 2);
+    args_.max_steps = 2;
+    args_.save_steps = 2;
+    train_data_parallel(args_, 2);
+    args_.max_steps = 4;
+    args_.output_data_dir = dir_.file("run/out2");
+  }
+  std::string failure_of(const TrainArgs& args, int ranks) {
+    try {
+      train_data_parallel(args, ranks);
+    } catch (const RuntimeFailure& e) {
+      return e.what();
+    }
+    return "no error";  // printed by the EXPECT below
+  }
+  TempDir dir_;
+  TrainArgs args_;
+};
+
+TEST_F(TrainerResumeChecks, AnotherSeedIsRefusedNamingIt) {
+  TrainArgs other = args_;
+  other.seed = 7;
+  const std::string failure = failure_of(other, 2);
+  EXPECT_NE(failure.find("cannot resume, seed differs (checkpoint 42, this run 7)"), std::string::npos) << failure;
+}
+
+TEST_F(TrainerResumeChecks, AnotherGlobalBatchIsRefusedNamingIt) {
+  EXPECT_NE(failure_of(args_, 1).find("cannot resume, global batch differs (checkpoint 4, this run 2)"),
+            std::string::npos);
+}
+
+TEST_F(TrainerResumeChecks, OtherDataIsRefusedNamingIt) {
+  dir_.write("data/train/more.txt", e2e::tiny_corpus(9));
+  EXPECT_NE(failure_of(args_, 2).find("cannot resume, training examples differs"), std::string::npos);
+}
+
+// Half the ranks with twice the batch each: the same global batch, so the
+// data position carries over and the state, replicated, loads on every rank.
+TEST_F(TrainerResumeChecks, FewerReplicasWithTheSameGlobalBatchAreReSharded) {
+  TrainArgs fewer = args_;
+  fewer.per_device_train_batch_size = 4;
+  testing::internal::CaptureStdout();
+  train_data_parallel(fewer, 1);
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_NE(out.find("re-sharding: " + args_.output_dir + "/checkpoint-2 was written with data-parallel degree 2 "
+                     "(world size 2), this run has 1 (world size 1); the global batch of 4 is unchanged"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("at step 2"), std::string::npos) << out;
+  const auto losses = metric_by_step(dir_.file("run/out2/metrics.jsonl"));
+  EXPECT_FALSE(losses.count(2));
+  EXPECT_TRUE(losses.count(3));
 }
 
 }  // namespace
