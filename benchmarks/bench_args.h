@@ -39,6 +39,13 @@ struct LmHeadArgs {
   std::string impl;  // chunked or full
   int batch{}, T{}, d{}, vocab{}, chunk_rows{}, steps{}, threads{};
 };
+struct TokenizerBenchArgs {
+  std::string tokenizer_dir;  // a model directory with tokenizer.json, vocab.json + merges.txt or vocab.txt
+  std::string text_file;      // empty: the fortunes corpus
+  int threads{}, runs{};
+  bool peer{};
+};
+
 struct AllreduceArgs {
   std::size_t min_bytes{}, max_bytes{}, step_factor{};
   int iters{}, warmup{};
@@ -50,6 +57,7 @@ const flags::FlagTable<DpScalingArgs>& dp_scaling_flag_table();
 const flags::FlagTable<PipelineArgs>& pipeline_flag_table();
 const flags::FlagTable<AllreduceArgs>& allreduce_flag_table();
 const flags::FlagTable<LmHeadArgs>& lm_head_flag_table();
+const flags::FlagTable<TokenizerBenchArgs>& tokenizer_flag_table();
 
 // --max_bytes below --min_bytes. Throws UsageError.
 void validate_allreduce_args(const AllreduceArgs& args);
