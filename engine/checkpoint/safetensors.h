@@ -17,12 +17,16 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
-// Reads every tensor (CPU, contiguous). Throws RuntimeFailure naming the file
-// and what is wrong (truncated, bad header, unknown dtype, overlapping data...).
+// Reads every tensor (CPU, contiguous) in its stored dtype: F32, F16, BF16
+// and F64 as floating point, I64 (position_ids) and the other integer types
+// as integers. The header is checked first (safetensors_header.h), so no
+// allocation exceeds the file. Throws RuntimeFailure naming the file and the
+// tensor (truncated, bad header, unknown dtype, overlapping data...).
 std::map<std::string, torch::Tensor> load_safetensors(const std::string& path);
 
 // Copies stored tensors into `params` by name; every parameter must be present
-// with the same shape (the error names the first that is not).
+// with the same shape, and integer data never goes into a floating-point
+// parameter (the error names the first that does not fit).
 void copy_into_parameters(const std::map<std::string, torch::Tensor>& stored, const NamedTensors& params,
                           const std::string& origin);
 

@@ -60,7 +60,11 @@ std::vector<JsonLine> read_json_lines(const std::string& path) {
     }
     if (!j.is_object() || !j.contains("text") || !j.at("text").is_string())
       throw RuntimeFailure(where + ": expected an object with a string \"text\" field");
-    JsonLine record{j.at("text").get<std::string>(), nullptr, line_number};
+    JsonLine record{j.at("text").get<std::string>(), nullptr, line_number, std::nullopt};
+    if (j.contains("text_pair")) {
+      if (!j.at("text_pair").is_string()) throw RuntimeFailure(where + ": \"text_pair\" must be a string");
+      record.text_pair = j.at("text_pair").get<std::string>();
+    }
     if (j.contains("label")) {
       const auto& label = j.at("label");
       if (!label.is_string() && !label.is_number_integer())

@@ -1,6 +1,7 @@
 #include "engine/train/training_setup.h"
 
 #include "engine/error.h"
+#include "engine/tokenizer/load_tokenizer.h"
 
 #include <filesystem>
 
@@ -35,18 +36,22 @@ TrainingSetup prepare_training(const TrainArgs& args) {
 
   // The test channel is optional when it is only the local default folder.
   const bool eval_wanted = args.do_eval && (args.was_set("test_dir") || fs::exists(args.test_dir));
+  // The model directory's tokenizer when it ships one, else bytes (presets).
+  const auto tokenizer = tokenizer_for_model(args.model_name_or_path);
   if (setup.task == Task::LanguageModeling) {
-    if (args.do_train) setup.train = make_lm_dataset("train", args.training_dir, args.block_size, setup.model.vocab_size);
-    if (eval_wanted) setup.eval = make_lm_dataset("test", args.test_dir, args.block_size, setup.model.vocab_size);
+    if (args.do_train)
+      setup.train = make_lm_dataset("train", args.training_dir, args.block_size, setup.model.vocab_size, *tokenizer);
+    if (eval_wanted) setup.eval = make_lm_dataset("test", args.test_dir, args.block_size, setup.model.vocab_size, *tokenizer);
   } else {
     auto& labels = setup.model.labels;
     int& num_labels = setup.model.num_labels;
     // A fresh model takes its labels from the training data; a trained one keeps its own.
     if (setup.pretrained_weights.empty()) num_labels = 1;
-    if (args.do_train) setup.train = make_classification_dataset("train", args.training_dir, args.block_size, labels, num_labels);
+    if (args.do_train)
+      setup.train = make_classification_dataset("train", args.training_dir, args.block_size, labels, num_labels, setup.model.vocab_size, *tokenizer);
     if (eval_wanted) {
       int eval_labels = num_labels;
-      setup.eval = make_classification_dataset("test", args.test_dir, args.block_size, labels, eval_labels);
+      setup.eval = make_classification_dataset("test", args.test_dir, args.block_size, labels, eval_labels, setup.model.vocab_size, *tokenizer);
       if (eval_labels != num_labels)
         throw RuntimeFailure("channel test: labels go up to " + std::to_string(eval_labels - 1) +
                              " but the model has " + std::to_string(num_labels) + " labels");
