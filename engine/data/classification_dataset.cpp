@@ -49,15 +49,31 @@ class ClassificationDataset : public Dataset {
 
 struct RawExample {
   std::string text;
+  std::vector<int64_t> input_ids;
+  bool has_input_ids;
   nlohmann::json label;
   std::string where;
 };
 
+// Ids given in the data, checked against the model's vocabulary (and the
+// 16-bit storage every token takes).
+std::vector<uint16_t> checked_ids(const RawExample& r, int vocab_size) {
+  std::vector<uint16_t> ids;
+  ids.reserve(r.input_ids.size());
+  for (int64_t id : r.input_ids) {
+    if (id >= vocab_size || id > 65535)
+      throw RuntimeFailure(r.where + ": input id " + std::to_string(id) + " is outside the model's vocabulary of " +
+                           std::to_string(vocab_size));
+    ids.push_back(static_cast<uint16_t>(id));
+  }
+  return ids;
+}
+
 }  // namespace
 
 std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_name, const std::string& dir,
-                                                     int block_size, std::vector<std::string>& labels,
-                                                     int& num_labels) {
+                                                     int block_size, int vocab_size,
+                                                     std::vector<std::string>& labels, int& num_labels) {
   std::vector<RawExample> raw;
   for (const auto& file : list_channel(channel_name, dir)) {
     if (file.kind != ChannelFileKind::JsonLines)
@@ -66,7 +82,7 @@ std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_
     for (auto& line : read_json_lines(file.path)) {
       const std::string where = file.path + ":" + std::to_string(line.line_number);
       if (line.label.is_null()) throw RuntimeFailure(where + ": classification needs a \"label\" field");
-      raw.push_back({std::move(line.text), std::move(line.label), where});
+      raw.push_back({std::move(line.text), std::move(line.input_ids), line.has_input_ids, std::move(line.label), where});
     }
   }
   if (raw.empty()) throw RuntimeFailure("channel " + channel_name + ": " + dir + " holds no examples");
@@ -104,7 +120,7 @@ std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_
       if (id < 0 || id >= num_labels)
         throw RuntimeFailure(r.where + ": label " + std::to_string(id) + " is outside 0.." + std::to_string(num_labels - 1));
     }
-    examples.push_back({tokenizer.encode(r.text), id});
+    examples.push_back({r.has_input_ids ? checked_ids(r, vocab_size) : tokenizer.encode(r.text), id});
   }
   return std::make_unique<ClassificationDataset>(std::move(examples), block_size);
 }

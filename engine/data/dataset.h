@@ -24,11 +24,12 @@ class Dataset {
 std::unique_ptr<Dataset> make_lm_dataset(const std::string& channel_name, const std::string& dir, int block_size,
                                          int vocab_size);
 
-// Classification: one example per JSON line, padded or truncated to block_size.
-// Labels are integers, or strings mapped to ids in sorted order. `labels` in:
-// the mapping to use (empty = derive it from this channel); out: the mapping used.
+// Classification: one example per JSON line ("text", or "input_ids" below
+// vocab_size), padded or truncated to block_size. Labels are integers, or
+// strings mapped to ids in sorted order. `labels` in: the mapping to use
+// (empty = derive it from this channel); out: the mapping used.
 std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_name, const std::string& dir,
-                                                     int block_size, std::vector<std::string>& labels,
-                                                     int& num_labels);
+                                                     int block_size, int vocab_size,
+                                                     std::vector<std::string>& labels, int& num_labels);
 
 }  // namespace tandem

@@ -4,11 +4,10 @@
 //   averaging, or a pipeline stage) -> trainer (steps, eval, checkpoints)
 //   -> final model.
 
-#include "engine/checkpoint/safetensors.h"
 #include "engine/config/train_args.h"
 #include "engine/error.h"
+#include "engine/model/pretrained_weights.h"
 #include "engine/model/transformer_model.h"
-#include "engine/model/vocab_padding.h"
 #include "engine/train/stop_signal.h"
 #include "engine/train/trainer.h"
 #include "engine/train/precision.h"
@@ -69,9 +68,10 @@ int train(const std::vector<std::string>& argv) {
   // Every rank builds the whole model from the same seed (identical weights);
   // a pipeline stage then runs and updates only its own layers.
   TransformerModel model = TransformerModel::build(setup.model, static_cast<uint64_t>(args.seed));
-  if (!setup.pretrained_weights.empty())
-    copy_into_parameters(pad_vocab_rows(load_safetensors(setup.pretrained_weights), setup.model, setup.pretrained_weights),
-                         model.named_parameters(), setup.pretrained_weights);
+  if (!setup.pretrained_weights.empty()) {
+    const std::string notice = load_pretrained_weights(setup.pretrained_weights, model).notice(setup.pretrained_weights);
+    if (world.is_main() && !notice.empty()) std::cout << notice << std::endl;
+  }
   model.to(device);
   model.set_autocast(autocast_dtype(args.bf16, args.fp16));
   // cuBLAS and cuDNN use TF32 only where the GPU has it, so the flag is safe on any CUDA device.

@@ -94,7 +94,7 @@ TEST(Classification, MapsStringLabelsInSortedOrderAndPads) {
                        "{\"text\": \"\", \"label\": \"neg\"}");  // no trailing newline, empty text
   std::vector<std::string> labels;
   int num_labels = 1;
-  auto ds = make_classification_dataset("train", dir.path(), 3, labels, num_labels);
+  auto ds = make_classification_dataset("train", dir.path(), 3, 256, labels, num_labels);
   ASSERT_EQ(ds->size(), 3u);
   EXPECT_EQ(labels, (std::vector<std::string>{"neg", "pos"}));
   EXPECT_EQ(num_labels, 2);
@@ -113,7 +113,7 @@ TEST(Classification, MalformedLineNamesFileAndLine) {
   std::vector<std::string> labels;
   int n = 1;
   try {
-    make_classification_dataset("train", dir.path(), 8, labels, n);
+    make_classification_dataset("train", dir.path(), 8, 256, labels, n);
     FAIL() << "no error";
   } catch (const RuntimeFailure& e) {
     EXPECT_NE(std::string(e.what()).find("d.jsonl:2: not valid JSON"), std::string::npos) << e.what();
@@ -125,7 +125,7 @@ TEST(Classification, UnknownEvalLabelIsAnError) {
   dir.write("d.jsonl", "{\"text\": \"x\", \"label\": \"maybe\"}\n");
   std::vector<std::string> labels{"neg", "pos"};
   int n = 2;
-  EXPECT_THROW(make_classification_dataset("test", dir.path(), 8, labels, n), RuntimeFailure);
+  EXPECT_THROW(make_classification_dataset("test", dir.path(), 8, 256, labels, n), RuntimeFailure);
 }
 
 TEST(BatchOrder, IsAPermutationDeterminedBySeedAndEpoch) {
