@@ -8,7 +8,6 @@ missing); the reason is the last line on stderr, and the tests skip with it.
 import argparse
 import json
 import os
-import shutil
 import struct
 import sys
 
@@ -191,34 +190,36 @@ def same_tokenizer(model_dir, source_dir):
 
 
 def main():
+    # Each command does all its work in one process: importing transformers
+    # costs seconds, so the tests start Python as few times as they can.
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="command", required=True)
-    m = sub.add_parser("make")
-    m.add_argument("family")
+    m = sub.add_parser("make", help="random models: OUT_DIR/<family>/{model,data,reference.*}")
     m.add_argument("out_dir")
+    m.add_argument("families", nargs="+")
     m.add_argument("--block_size", type=int, default=16)
-    e = sub.add_parser("eval")
-    e.add_argument("model_dir")
-    e.add_argument("data_dir")
+    e = sub.add_parser("eval", help="one JSON line {eval_loss} per MODEL_DIR DATA_DIR pair")
+    e.add_argument("pairs", nargs="+")
     e.add_argument("--block_size", type=int, default=16)
-    mm = sub.add_parser("minilm")
+    mm = sub.add_parser("minilm", help="the pretrained MiniLM as a classifier: OUT_DIR/{model,data,reference.*,source}")
     mm.add_argument("out_dir")
     mm.add_argument("--block_size", type=int, default=32)
     t = sub.add_parser("same_tokenizer")
     t.add_argument("model_dir")
     t.add_argument("source_dir")
-    sub.add_parser("minilm_dir")
     a = p.parse_args()
     if a.command == "make":
-        make_random(a.family, a.out_dir, a.block_size)
+        for family in a.families:
+            make_random(family, os.path.join(a.out_dir, family), a.block_size)
     elif a.command == "eval":
-        print(json.dumps({"eval_loss": evaluate(a.model_dir, a.data_dir, a.block_size)[0]}))
+        if len(a.pairs) % 2:
+            raise SystemExit("eval: expected MODEL_DIR DATA_DIR pairs")
+        for model_dir, data_dir in zip(a.pairs[0::2], a.pairs[1::2]):
+            print(json.dumps({"eval_loss": evaluate(model_dir, data_dir, a.block_size)[0]}))
     elif a.command == "minilm":
         make_minilm(a.out_dir, a.block_size)
     elif a.command == "same_tokenizer":
         same_tokenizer(a.model_dir, a.source_dir)
-    elif a.command == "minilm_dir":
-        print(minilm_dir())
 
 
 if __name__ == "__main__":
