@@ -48,11 +48,16 @@ TEST(DataParallel, GradientAccumulationEqualsTheLargerBatch) {
   expect_same_training(dir, "one", "accum");
 }
 
-TEST(DataParallel, ClassifierParity) {
+// The encoder families: DistilBERT (the encoder-tiny preset) and BERT (from a config.json).
+class DataParallelClassifier : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DataParallelClassifier, EqualsOneProcess) {
   TempDir dir;
   write_classification_channels(dir);
+  write_bert_config(dir, "bert-tiny");
+  const std::string model = GetParam() == "bert_tiny" ? dir.file("bert-tiny") : GetParam();
   auto args = [&](const std::string& run, int batch) {
-    return std::vector<std::string>{"train", "--model_name_or_path", "encoder-tiny", "--training_dir", dir.file("data/train"),
+    return std::vector<std::string>{"train", "--model_name_or_path", model, "--training_dir", dir.file("data/train"),
                                     "--test_dir", dir.file("data/test"), "--model_dir", dir.file(run + "/model"),
                                     "--output_dir", dir.file(run + "/ckpt"), "--output_data_dir", dir.file(run + "/out"),
                                     "--max_steps", "6", "--block_size", "16", "--per_device_train_batch_size",
@@ -64,6 +69,9 @@ TEST(DataParallel, ClassifierParity) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_same_training(dir, "one", "two");
 }
+
+INSTANTIATE_TEST_SUITE_P(Families, DataParallelClassifier, ::testing::Values("encoder-tiny", "bert_tiny"),
+                         [](const auto& info) { return info.param == "encoder-tiny" ? std::string("distilbert_preset") : info.param; });
 
 TEST(DataParallel, ResumeAtAnotherWorldSize) {
   TempDir dir;
