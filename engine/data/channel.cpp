@@ -74,6 +74,11 @@ std::vector<JsonLine> read_json_lines(const std::string& path) {
       }
       record.has_input_ids = true;
     }
+    if (j.contains("text_pair")) {
+      if (!j.at("text_pair").is_string()) throw RuntimeFailure(where + ": \"text_pair\" must be a string");
+      if (has_ids) throw RuntimeFailure(where + ": \"text_pair\" goes with \"text\", not with \"input_ids\"");
+      record.text_pair = j.at("text_pair").get<std::string>();
+    }
     if (j.contains("label")) {
       const auto& label = j.at("label");
       if (!label.is_string() && !label.is_number_integer())

@@ -1,11 +1,12 @@
 #pragma once
 // A SageMaker input channel: a directory (SM_CHANNEL_TRAIN, SM_CHANNEL_TEST)
-// holding .txt files, JSON Lines files ({"text": ..., "label": ...}) or token
+// holding .txt files, JSON Lines files ({"text": ..., "label": ...}, optionally "text_pair") or token
 // shards in llm.c's .bin format. Files are read in name order.
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct JsonLine {
   bool has_input_ids = false;
   nlohmann::json label;  // null when the line has no "label"
   size_t line_number;    // 1-based, for error messages
+  std::optional<std::string> text_pair;  // "text_pair": the second sequence of a pair task
 };
 // Blank lines are skipped; a malformed line throws RuntimeFailure naming file and line.
 std::vector<JsonLine> read_json_lines(const std::string& path);

@@ -1,16 +1,16 @@
 #include "engine/data/channel.h"
 #include "engine/data/dataset.h"
 #include "engine/error.h"
-#include "engine/tokenizer/byte_tokenizer.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 namespace tandem {
 namespace {
 
 struct Example {
-  std::vector<uint16_t> ids;
+  Encoding encoding;  // block_size long: template, truncation and padding applied
   int64_t label;
 };
 
@@ -23,23 +23,26 @@ class ClassificationDataset : public Dataset {
 
   Batch make_batch(const std::vector<size_t>& indices) const override {
     const int64_t B = static_cast<int64_t>(indices.size()), T = block_;
-    auto inputs = torch::full({B, T}, ByteTokenizer::kPadId, torch::kLong);
-    auto mask = torch::zeros({B, T}, torch::kBool);
+    auto inputs = torch::empty({B, T}, torch::kLong);
+    auto types = torch::empty({B, T}, torch::kLong);
+    auto mask = torch::empty({B, T}, torch::kBool);
     auto labels = torch::empty({B}, torch::kLong);
     auto in = inputs.accessor<int64_t, 2>();
+    auto ty = types.accessor<int64_t, 2>();
     auto m = mask.accessor<bool, 2>();
     for (int64_t b = 0; b < B; ++b) {
-      const auto& ex = examples_[indices[b]];
-      const int64_t n = std::min<int64_t>(T, static_cast<int64_t>(ex.ids.size()));
-      for (int64_t t = 0; t < n; ++t) {
-        in[b][t] = ex.ids[t];
-        m[b][t] = true;
+      const auto& e = examples_[indices[b]].encoding;
+      for (int64_t t = 0; t < T; ++t) {
+        in[b][t] = e.ids[t];
+        ty[b][t] = e.type_ids[t];
+        m[b][t] = e.attention_mask[t] != 0;
       }
       // An empty text still attends to one (padding) position, so softmax stays finite.
-      if (n == 0) m[b][0] = true;
-      labels[b] = ex.label;
+      if (!e.attention_mask[0]) m[b][0] = true;
+      labels[b] = examples_[indices[b]].label;
     }
-    return {inputs, labels, mask};
+    Batch batch{inputs, labels, mask, types};
+    return batch;
   }
 
  private:
@@ -49,31 +52,42 @@ class ClassificationDataset : public Dataset {
 
 struct RawExample {
   std::string text;
+  std::optional<std::string> text_pair;
   std::vector<int64_t> input_ids;
   bool has_input_ids;
   nlohmann::json label;
   std::string where;
 };
 
-// Ids given in the data, checked against the model's vocabulary (and the
-// 16-bit storage every token takes).
-std::vector<uint16_t> checked_ids(const RawExample& r, int vocab_size) {
-  std::vector<uint16_t> ids;
-  ids.reserve(r.input_ids.size());
-  for (int64_t id : r.input_ids) {
-    if (id >= vocab_size || id > 65535)
+// Ids given in the data (the model's own tokenizer made them, special tokens
+// included), checked against the model's vocabulary, truncated and padded to
+// block_size like a tokenized text.
+Encoding given_ids(const RawExample& r, int vocab_size, int block_size, int32_t pad_id) {
+  Encoding e;
+  const size_t n = std::min<size_t>(r.input_ids.size(), static_cast<size_t>(block_size));
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t id = r.input_ids[i];
+    if (id >= vocab_size)
       throw RuntimeFailure(r.where + ": input id " + std::to_string(id) + " is outside the model's vocabulary of " +
                            std::to_string(vocab_size));
-    ids.push_back(static_cast<uint16_t>(id));
+    e.ids.push_back(static_cast<int32_t>(id));
   }
-  return ids;
+  e.attention_mask.assign(e.ids.size(), 1);
+  e.ids.resize(block_size, pad_id);
+  e.attention_mask.resize(block_size, 0);
+  e.type_ids.assign(block_size, 0);
+  return e;
 }
 
 }  // namespace
 
 std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_name, const std::string& dir,
-                                                     int block_size, int vocab_size,
-                                                     std::vector<std::string>& labels, int& num_labels) {
+                                                     int block_size, std::vector<std::string>& labels,
+                                                     int& num_labels, int vocab_size, const Tokenizer& tokenizer) {
+  if (tokenizer.vocab_size() > vocab_size)
+    throw RuntimeFailure("channel " + channel_name + ": the " + tokenizer.kind() + " tokenizer has " +
+                         std::to_string(tokenizer.vocab_size()) + " tokens; the model's vocabulary holds " +
+                         std::to_string(vocab_size));
   std::vector<RawExample> raw;
   for (const auto& file : list_channel(channel_name, dir)) {
     if (file.kind != ChannelFileKind::JsonLines)
@@ -82,7 +96,8 @@ std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_
     for (auto& line : read_json_lines(file.path)) {
       const std::string where = file.path + ":" + std::to_string(line.line_number);
       if (line.label.is_null()) throw RuntimeFailure(where + ": classification needs a \"label\" field");
-      raw.push_back({std::move(line.text), std::move(line.input_ids), line.has_input_ids, std::move(line.label), where});
+      raw.push_back({std::move(line.text), std::move(line.text_pair), std::move(line.input_ids), line.has_input_ids,
+                     std::move(line.label), where});
     }
   }
   if (raw.empty()) throw RuntimeFailure("channel " + channel_name + ": " + dir + " holds no examples");
@@ -104,7 +119,7 @@ std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_
     num_labels = std::max<int>(num_labels, static_cast<int>(max_label) + 1);
   }
 
-  ByteTokenizer tokenizer;
+  const EncodeOptions fit{block_size, /*pad_to_max_length=*/true};
   std::vector<Example> examples;
   examples.reserve(raw.size());
   for (const auto& r : raw) {
@@ -120,7 +135,9 @@ std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_
       if (id < 0 || id >= num_labels)
         throw RuntimeFailure(r.where + ": label " + std::to_string(id) + " is outside 0.." + std::to_string(num_labels - 1));
     }
-    examples.push_back({r.has_input_ids ? checked_ids(r, vocab_size) : tokenizer.encode(r.text), id});
+    examples.push_back({r.has_input_ids ? given_ids(r, vocab_size, block_size, tokenizer.pad_id())
+                                        : tokenizer.encode_for_model(r.text, r.text_pair, fit),
+                        id});
   }
   return std::make_unique<ClassificationDataset>(std::move(examples), block_size);
 }

@@ -3,6 +3,7 @@
 // step is the same set of examples whatever the number of ranks.
 
 #include "engine/data/batch.h"
+#include "engine/tokenizer/tokenizer.h"
 
 #include <memory>
 #include <string>
@@ -18,18 +19,22 @@ class Dataset {
 };
 
 // Language modelling: the channel's files become one token stream (files in
-// name order; .txt as bytes, .jsonl "text" fields each followed by '\n', .bin
-// shards as stored); example i is tokens [i*T, i*T + T + 1): inputs are the
-// first T, targets the last T.
+// name order, .bin shards as stored). Text is tokenized with `tokenizer`:
+// with an end-of-text token (GPT-2), each .txt file and each .jsonl "text" is
+// followed by it; without one (the byte tokenizer), .txt files are
+// concatenated and each .jsonl "text" is followed by '\n'. Example i is
+// tokens [i*T, i*T + T + 1): inputs are the first T, targets the last T.
 std::unique_ptr<Dataset> make_lm_dataset(const std::string& channel_name, const std::string& dir, int block_size,
-                                         int vocab_size);
+                                         int vocab_size, const Tokenizer& tokenizer);
 
-// Classification: one example per JSON line ("text", or "input_ids" below
-// vocab_size), padded or truncated to block_size. Labels are integers, or
-// strings mapped to ids in sorted order. `labels` in: the mapping to use
-// (empty = derive it from this channel); out: the mapping used.
+// Classification: one example per JSON line: "text" (and "text_pair" for pair
+// tasks) through the tokenizer's template ([CLS] text [SEP] for BERT), or
+// "input_ids" already made by the model's tokenizer (each below vocab_size);
+// truncated and padded to block_size, with attention mask and token type ids.
+// Labels are integers, or strings mapped to ids in sorted order. `labels` in:
+// the mapping to use (empty = derive it from this channel); out: the mapping used.
 std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_name, const std::string& dir,
-                                                     int block_size, int vocab_size,
-                                                     std::vector<std::string>& labels, int& num_labels);
+                                                     int block_size, std::vector<std::string>& labels,
+                                                     int& num_labels, int vocab_size, const Tokenizer& tokenizer);
 
 }  // namespace tandem

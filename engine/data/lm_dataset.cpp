@@ -1,7 +1,6 @@
 #include "engine/data/channel.h"
 #include "engine/data/dataset.h"
 #include "engine/error.h"
-#include "engine/tokenizer/byte_tokenizer.h"
 
 namespace tandem {
 namespace {
@@ -25,7 +24,7 @@ class LmDataset : public Dataset {
         tg[b][t] = tokens_[start + t + 1];
       }
     }
-    return {inputs, targets, torch::Tensor()};
+    return {inputs, targets, torch::Tensor(), torch::Tensor()};
   }
 
  private:
@@ -36,22 +35,29 @@ class LmDataset : public Dataset {
 }  // namespace
 
 std::unique_ptr<Dataset> make_lm_dataset(const std::string& channel_name, const std::string& dir, int block_size,
-                                         int vocab_size) {
-  ByteTokenizer tokenizer;
+                                         int vocab_size, const Tokenizer& tokenizer) {
+  // The stream is stored as uint16, as llm.c's shards are.
+  if (tokenizer.vocab_size() > 65536 || tokenizer.vocab_size() > vocab_size)
+    throw RuntimeFailure("channel " + channel_name + ": the " + tokenizer.kind() + " tokenizer has " +
+                         std::to_string(tokenizer.vocab_size()) + " tokens; the model's vocabulary holds " +
+                         std::to_string(vocab_size) + (tokenizer.vocab_size() > 65536 ? " (and at most 65536 are supported)" : ""));
+  const auto eos = tokenizer.eos_id();
   std::vector<uint16_t> tokens;
+  auto append = [&](const std::vector<int32_t>& ids) { tokens.insert(tokens.end(), ids.begin(), ids.end()); };
   for (const auto& file : list_channel(channel_name, dir)) {
     std::vector<uint16_t> part;
     switch (file.kind) {
       case ChannelFileKind::Text:
-        part = tokenizer.encode(read_text_file(file.path));
+        append(tokenizer.encode(read_text_file(file.path)));
+        if (eos) tokens.push_back(static_cast<uint16_t>(*eos));
         break;
       case ChannelFileKind::JsonLines:
         for (const auto& line : read_json_lines(file.path)) {
           if (line.has_input_ids)
             throw RuntimeFailure(file.path + ":" + std::to_string(line.line_number) +
                                  ": language modelling reads \"text\" lines; give token ids as a .bin shard");
-          auto ids = tokenizer.encode(line.text + "\n");
-          part.insert(part.end(), ids.begin(), ids.end());
+          append(tokenizer.encode(eos ? line.text : line.text + "\n"));
+          if (eos) tokens.push_back(static_cast<uint16_t>(*eos));
         }
         break;
       case ChannelFileKind::TokenShard:

@@ -24,11 +24,12 @@ BertEmbedding::BertEmbedding(const ModelConfig& c) : Layer("embedding", "bert.")
     (*e)->weight.normal_(0.0, kEncoderInitStd);
 }
 
-torch::Tensor BertEmbedding::forward(const torch::Tensor& input_ids, const BatchContext&) {
+torch::Tensor BertEmbedding::forward(const torch::Tensor& input_ids, const BatchContext& ctx) {
   const auto T = input_ids.size(1);
   auto positions = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(input_ids.device()));
-  // Type 0's row, broadcast over every position.
-  auto h = word_embeddings(input_ids) + token_type_embeddings->weight[0] + position_embeddings(positions);
+  // Without types, type 0's row broadcast over every position.
+  auto types = ctx.token_type_ids.defined() ? token_type_embeddings(ctx.token_type_ids) : token_type_embeddings->weight[0];
+  auto h = word_embeddings(input_ids) + types + position_embeddings(positions);
   return maybe_dropout(norm(h), dropout_, is_training());
 }
 

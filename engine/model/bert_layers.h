@@ -12,8 +12,8 @@ namespace tandem {
 class BertEmbedding : public Layer {
  public:
   explicit BertEmbedding(const ModelConfig& c);
-  // Every input is one segment, so every token has type 0 (as transformers
-  // assumes when token_type_ids are not given).
+  // Token types from the batch (a pair's second text is type 1); without
+  // them every token is type 0, as transformers assumes.
   torch::Tensor forward(const torch::Tensor& input_ids, const BatchContext& ctx) override;
   LayerCost cost(int64_t T) const override;
 

@@ -2,6 +2,7 @@
 
 #include "engine/checkpoint/atomic_file.h"
 #include "engine/error.h"
+#include "engine/tokenizer/load_tokenizer.h"
 
 #include <filesystem>
 #include <fstream>
@@ -10,22 +11,14 @@
 namespace tandem {
 namespace fs = std::filesystem;
 
-const std::vector<std::string>& tokenizer_file_names() {
-  static const std::vector<std::string> names = {"tokenizer.json",          "tokenizer_config.json", "special_tokens_map.json",
-                                                 "added_tokens.json",       "vocab.txt",             "vocab.json",
-                                                 "merges.txt"};
-  return names;
-}
-
 std::vector<std::string> copy_tokenizer_files(const std::string& from_dir, const std::string& to_dir) {
   std::vector<std::string> copied;
-  for (const auto& name : tokenizer_file_names()) {
-    const fs::path from = fs::path(from_dir) / name;
-    if (!fs::is_regular_file(from)) continue;
+  for (const auto& from : tokenizer_files(from_dir)) {
     std::ifstream in(from, std::ios::binary);
     std::stringstream bytes;
     bytes << in.rdbuf();
-    if (!in) throw RuntimeFailure(from.string() + ": cannot read the tokenizer file");
+    if (!in) throw RuntimeFailure(from + ": cannot read the tokenizer file");
+    const std::string name = fs::path(from).filename().string();
     write_file_atomically((fs::path(to_dir) / name).string(), bytes.str());
     copied.push_back(name);
   }

@@ -8,12 +8,9 @@
 
 namespace tandem {
 
-// The file names transformers' tokenizers read from a model directory.
-const std::vector<std::string>& tokenizer_file_names();
-
-// Copies those of `from_dir`'s tokenizer files that exist into `to_dir`, each
-// atomically; returns their names. Throws RuntimeFailure naming the file when
-// one cannot be read or written.
+// Copies the tokenizer files of `from_dir` (engine/tokenizer/load_tokenizer.h's
+// tokenizer_files) into `to_dir`, each atomically; returns their names. Throws
+// RuntimeFailure naming the file when one cannot be read or written.
 std::vector<std::string> copy_tokenizer_files(const std::string& from_dir, const std::string& to_dir);
 
 }  // namespace tandem

@@ -1,6 +1,7 @@
 #include "engine/train/training_setup.h"
 
 #include "engine/error.h"
+#include "engine/tokenizer/load_tokenizer.h"
 
 #include <filesystem>
 
@@ -35,9 +36,12 @@ TrainingSetup prepare_training(const TrainArgs& args) {
 
   // The test channel is optional when it is only the local default folder.
   const bool eval_wanted = args.do_eval && (args.was_set("test_dir") || fs::exists(args.test_dir));
+  // The model directory's tokenizer when it ships one, else bytes (presets).
+  const auto tokenizer = tokenizer_for_model(args.model_name_or_path);
   if (setup.task == Task::LanguageModeling) {
-    if (args.do_train) setup.train = make_lm_dataset("train", args.training_dir, args.block_size, setup.model.vocab_size);
-    if (eval_wanted) setup.eval = make_lm_dataset("test", args.test_dir, args.block_size, setup.model.vocab_size);
+    if (args.do_train)
+      setup.train = make_lm_dataset("train", args.training_dir, args.block_size, setup.model.vocab_size, *tokenizer);
+    if (eval_wanted) setup.eval = make_lm_dataset("test", args.test_dir, args.block_size, setup.model.vocab_size, *tokenizer);
   } else {
     auto& labels = setup.model.labels;
     int& num_labels = setup.model.num_labels;
@@ -49,10 +53,12 @@ TrainingSetup prepare_training(const TrainArgs& args) {
     }
     const int vocab = setup.model.vocab_size;
     if (args.do_train)
-      setup.train = make_classification_dataset("train", args.training_dir, args.block_size, vocab, labels, num_labels);
+      setup.train = make_classification_dataset("train", args.training_dir, args.block_size, labels, num_labels, vocab,
+                                                *tokenizer);
     if (eval_wanted) {
       int eval_labels = num_labels;
-      setup.eval = make_classification_dataset("test", args.test_dir, args.block_size, vocab, labels, eval_labels);
+      setup.eval = make_classification_dataset("test", args.test_dir, args.block_size, labels, eval_labels, vocab,
+                                               *tokenizer);
       if (eval_labels != num_labels)
         throw RuntimeFailure("channel test: labels go up to " + std::to_string(eval_labels - 1) +
                              " but the model has " + std::to_string(num_labels) + " labels");

@@ -26,7 +26,7 @@ TEST(LmDataset, ConcatenatesFilesInNameOrderWithoutTrailingNewline) {
   TempDir dir;
   dir.write("b.txt", "DEF");       // no trailing newline
   dir.write("a.txt", "abc\n\n");   // empty line kept as bytes
-  auto ds = make_lm_dataset("train", dir.path(), 2, 256);
+  auto ds = make_lm_dataset("train", dir.path(), 2, 256, ByteTokenizer());
   // stream "abc\n\nDEF" (8 tokens): blocks of 2+1 -> (8-1)/2 = 3 examples
   ASSERT_EQ(ds->size(), 3u);
   auto b = ds->make_batch({0, 2});
@@ -40,7 +40,7 @@ TEST(LmDataset, ConcatenatesFilesInNameOrderWithoutTrailingNewline) {
 TEST(LmDataset, ReadsTokenShards) {
   TempDir dir;
   write_token_shard(dir.file("x.bin"), {1, 2, 3, 4, 5});
-  auto ds = make_lm_dataset("train", dir.path(), 2, 256);
+  auto ds = make_lm_dataset("train", dir.path(), 2, 256, ByteTokenizer());
   ASSERT_EQ(ds->size(), 2u);
   EXPECT_EQ(ds->make_batch({1}).targets[0][1].item<int64_t>(), 5);
 }
@@ -51,7 +51,7 @@ TEST(LmDataset, RejectsShardWithWrongMagic) {
   bad[0] = 7;
   dir.write("bad.bin", bad);
   try {
-    make_lm_dataset("train", dir.path(), 2, 256);
+    make_lm_dataset("train", dir.path(), 2, 256, ByteTokenizer());
     FAIL() << "no error";
   } catch (const RuntimeFailure& e) {
     EXPECT_NE(std::string(e.what()).find("bad.bin: bad magic 7 (expected 20240520"), std::string::npos) << e.what();
@@ -63,10 +63,10 @@ TEST(LmDataset, RejectsTruncatedShardAndOutOfVocabularyTokens) {
   write_token_shard(dir.file("t.bin"), {1, 2, 3, 4});
   std::string content = dir.read("t.bin");
   dir.write("t.bin", content.substr(0, content.size() - 2));
-  EXPECT_THROW(make_lm_dataset("train", dir.path(), 2, 256), RuntimeFailure);
+  EXPECT_THROW(make_lm_dataset("train", dir.path(), 2, 256, ByteTokenizer()), RuntimeFailure);
   TempDir dir2;
   write_token_shard(dir2.file("v.bin"), {1, 300, 3, 4});
-  EXPECT_THROW(make_lm_dataset("train", dir2.path(), 2, 256), RuntimeFailure);
+  EXPECT_THROW(make_lm_dataset("train", dir2.path(), 2, 256, ByteTokenizer()), RuntimeFailure);
 }
 
 TEST(Channel, MissingEmptyAndTooSmallChannelsNameTheChannel) {
@@ -79,12 +79,12 @@ TEST(Channel, MissingEmptyAndTooSmallChannelsNameTheChannel) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message([&] { make_lm_dataset("train", dir.file("nope"), 4, 256); }).find("channel train: "),
+  EXPECT_NE(message([&] { make_lm_dataset("train", dir.file("nope"), 4, 256, ByteTokenizer()); }).find("channel train: "),
             std::string::npos);
-  EXPECT_NE(message([&] { make_lm_dataset("test", dir.path(), 4, 256); }).find("holds no .txt, .jsonl or .bin"),
+  EXPECT_NE(message([&] { make_lm_dataset("test", dir.path(), 4, 256, ByteTokenizer()); }).find("holds no .txt, .jsonl or .bin"),
             std::string::npos);
   dir.write("short.txt", "abc");
-  EXPECT_NE(message([&] { make_lm_dataset("train", dir.path(), 4, 256); }).find("fewer than one block"),
+  EXPECT_NE(message([&] { make_lm_dataset("train", dir.path(), 4, 256, ByteTokenizer()); }).find("fewer than one block"),
             std::string::npos);
 }
 
@@ -94,7 +94,7 @@ TEST(Classification, MapsStringLabelsInSortedOrderAndPads) {
                        "{\"text\": \"\", \"label\": \"neg\"}");  // no trailing newline, empty text
   std::vector<std::string> labels;
   int num_labels = 1;
-  auto ds = make_classification_dataset("train", dir.path(), 3, 256, labels, num_labels);
+  auto ds = make_classification_dataset("train", dir.path(), 3, labels, num_labels, 256, ByteTokenizer());
   ASSERT_EQ(ds->size(), 3u);
   EXPECT_EQ(labels, (std::vector<std::string>{"neg", "pos"}));
   EXPECT_EQ(num_labels, 2);
@@ -113,7 +113,7 @@ TEST(Classification, MalformedLineNamesFileAndLine) {
   std::vector<std::string> labels;
   int n = 1;
   try {
-    make_classification_dataset("train", dir.path(), 8, 256, labels, n);
+    make_classification_dataset("train", dir.path(), 8, labels, n, 256, ByteTokenizer());
     FAIL() << "no error";
   } catch (const RuntimeFailure& e) {
     EXPECT_NE(std::string(e.what()).find("d.jsonl:2: not valid JSON"), std::string::npos) << e.what();
@@ -125,7 +125,7 @@ TEST(Classification, UnknownEvalLabelIsAnError) {
   dir.write("d.jsonl", "{\"text\": \"x\", \"label\": \"maybe\"}\n");
   std::vector<std::string> labels{"neg", "pos"};
   int n = 2;
-  EXPECT_THROW(make_classification_dataset("test", dir.path(), 8, 256, labels, n), RuntimeFailure);
+  EXPECT_THROW(make_classification_dataset("test", dir.path(), 8, labels, n, 256, ByteTokenizer()), RuntimeFailure);
 }
 
 TEST(BatchOrder, IsAPermutationDeterminedBySeedAndEpoch) {

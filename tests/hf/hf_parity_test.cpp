@@ -74,7 +74,7 @@ torch::Tensor tandem_logits(const std::string& model_dir, const std::string& tes
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
   const Batch batch = data->make_batch(all);
   torch::NoGradGuard no_grad;
-  return model.forward(batch.input_ids, BatchContext{batch.input_ids, batch.attention_mask});
+  return model.forward(batch.input_ids, BatchContext{batch.input_ids, batch.attention_mask, batch.token_type_ids});
 }
 
 void expect_same_logits(const torch::Tensor& tandem, const torch::Tensor& reference) {

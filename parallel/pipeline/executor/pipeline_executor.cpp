@@ -190,7 +190,7 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
       case ActionKind::Forward: {
         Stash& s = stash[{act.chunk, act.microbatch}];
         const Batch part = batch.slice(act.microbatch * mb, (act.microbatch + 1) * mb);
-        const BatchContext ctx{part.input_ids, part.attention_mask};
+        const BatchContext ctx{part.input_ids, part.attention_mask, part.token_type_ids};
         const torch::Tensor in = stage == 0 ? part.input_ids : s.input;
         if (stage == last_stage()) {
           // The last stage ends with the head: its loss comes without full logits.
@@ -300,7 +300,7 @@ EvalSums PipelineExecutor::evaluate(const Batch& batch) {
   torch::NoGradGuard no_grad;
   block_size_ = batch.input_ids.size(1);
   channels_->begin(evaluation_order_);
-  const BatchContext ctx{batch.input_ids, batch.attention_mask};
+  const BatchContext ctx{batch.input_ids, batch.attention_mask, batch.token_type_ids};
   EvalSums sums;
   for (size_t c = 0; c < chunks_.size(); ++c) {
     const int stage = stage_of(static_cast<int>(c));
