@@ -9,6 +9,7 @@
 #include "engine/data/dataset.h"
 #include "engine/model/pretrained_weights.h"
 #include "engine/model/transformer_model.h"
+#include "engine/tokenizer/load_tokenizer.h"
 #include "tests/common/temp_dir.h"
 #include "tests/e2e/run_tandem.h"
 
@@ -64,11 +65,12 @@ torch::Tensor tandem_logits(const std::string& model_dir, const std::string& tes
   EXPECT_TRUE(load.initialised.empty()) << load.notice(model_dir);
   model.train(false);
   std::unique_ptr<Dataset> data;
+  const auto tokenizer = tokenizer_for_model(model_dir);  // unused: the channels hold token ids
   if (config.family == ModelFamily::Gpt) {
-    data = make_lm_dataset("test", test_dir, block, config.vocab_size);
+    data = make_lm_dataset("test", test_dir, block, config.vocab_size, *tokenizer);
   } else {
     int num_labels = config.num_labels;
-    data = make_classification_dataset("test", test_dir, block, config.vocab_size, config.labels, num_labels);
+    data = make_classification_dataset("test", test_dir, block, config.labels, num_labels, config.vocab_size, *tokenizer);
   }
   std::vector<size_t> all(data->size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
