@@ -84,10 +84,6 @@ Encoding given_ids(const RawExample& r, int vocab_size, int block_size, int32_t 
 std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_name, const std::string& dir,
                                                      int block_size, std::vector<std::string>& labels,
                                                      int& num_labels, int vocab_size, const Tokenizer& tokenizer) {
-  if (tokenizer.vocab_size() > vocab_size)
-    throw RuntimeFailure("channel " + channel_name + ": the " + tokenizer.kind() + " tokenizer has " +
-                         std::to_string(tokenizer.vocab_size()) + " tokens; the model's vocabulary holds " +
-                         std::to_string(vocab_size));
   std::vector<RawExample> raw;
   for (const auto& file : list_channel(channel_name, dir)) {
     if (file.kind != ChannelFileKind::JsonLines)
@@ -101,6 +97,12 @@ std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_
     }
   }
   if (raw.empty()) throw RuntimeFailure("channel " + channel_name + ": " + dir + " holds no examples");
+  // Only text goes through the tokenizer; given ids are checked one by one.
+  const bool any_text = std::any_of(raw.begin(), raw.end(), [](const RawExample& r) { return !r.has_input_ids; });
+  if (any_text && tokenizer.vocab_size() > vocab_size)
+    throw RuntimeFailure("channel " + channel_name + ": the " + tokenizer.kind() + " tokenizer has " +
+                         std::to_string(tokenizer.vocab_size()) + " tokens; the model's vocabulary holds " +
+                         std::to_string(vocab_size));
 
   const bool string_labels = raw.front().label.is_string();
   for (const auto& r : raw)
