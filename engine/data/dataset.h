@@ -27,8 +27,9 @@ class Dataset {
 std::unique_ptr<Dataset> make_lm_dataset(const std::string& channel_name, const std::string& dir, int block_size,
                                          int vocab_size, const Tokenizer& tokenizer);
 
-// Classification: one example per JSON line ("text", and "text_pair" for pair
-// tasks), through the tokenizer's template ([CLS] text [SEP] for BERT),
+// Classification: one example per JSON line: "text" (and "text_pair" for pair
+// tasks) through the tokenizer's template ([CLS] text [SEP] for BERT), or
+// "input_ids" already made by the model's tokenizer (each below vocab_size);
 // truncated and padded to block_size, with attention mask and token type ids.
 // Labels are integers, or strings mapped to ids in sorted order. `labels` in:
 // the mapping to use (empty = derive it from this channel); out: the mapping used.

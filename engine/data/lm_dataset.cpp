@@ -53,6 +53,9 @@ std::unique_ptr<Dataset> make_lm_dataset(const std::string& channel_name, const 
         break;
       case ChannelFileKind::JsonLines:
         for (const auto& line : read_json_lines(file.path)) {
+          if (line.has_input_ids)
+            throw RuntimeFailure(file.path + ":" + std::to_string(line.line_number) +
+                                 ": language modelling reads \"text\" lines; give token ids as a .bin shard");
           append(tokenizer.encode(eos ? line.text : line.text + "\n"));
           if (eos) tokens.push_back(static_cast<uint16_t>(*eos));
         }

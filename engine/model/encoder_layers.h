@@ -1,6 +1,7 @@
 #pragma once
 // DistilBERT layers with Hugging Face's names (nn.Linear layout, [out, in]):
-// post-norm blocks, exact GELU, classification from the first position.
+// learned or sinusoidal positions, post-norm blocks, exact GELU,
+// classification from the first position (DistilBertForSequenceClassification).
 
 #include "engine/model/layer.h"
 #include "engine/model/model_config.h"
@@ -15,7 +16,8 @@ class EncoderEmbedding : public Layer {
 
  private:
   double dropout_;
-  torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr};
+  torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr};  // the latter null when sinusoidal
+  torch::Tensor position_table_;                                                 // sinusoidal positions (a buffer)
   torch::nn::LayerNorm norm{nullptr};
 };
 
@@ -27,7 +29,7 @@ class EncoderBlock : public Layer {
 
  private:
   int n_head_, d_, d_ff_;
-  double dropout_;
+  double dropout_, attention_dropout_;
   torch::nn::Linear q_lin{nullptr}, k_lin{nullptr}, v_lin{nullptr}, out_lin{nullptr}, lin1{nullptr}, lin2{nullptr};
   torch::nn::LayerNorm sa_layer_norm{nullptr}, output_layer_norm{nullptr};
 };

@@ -16,6 +16,7 @@ namespace tandem {
 struct BatchContext {
   torch::Tensor input_ids;       // [B, T] int64
   torch::Tensor attention_mask;  // [B, T] bool, true for real tokens; undefined for causal LM
+  torch::Tensor token_type_ids;  // [B, T] int64 segment ids (BERT); undefined: every token is type 0
 };
 
 // Per-layer estimates the partitioner balances.

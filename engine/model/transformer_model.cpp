@@ -1,6 +1,7 @@
 #include "engine/model/transformer_model.h"
 
 #include "engine/error.h"
+#include "engine/model/bert_layers.h"
 #include "engine/model/encoder_layers.h"
 #include "engine/model/gpt_layers.h"
 #include "engine/train/precision.h"
@@ -19,6 +20,10 @@ TransformerModel TransformerModel::build(const ModelConfig& config, uint64_t see
     m.layers_.push_back(std::make_shared<GptFinalNorm>(config));
     m.gpt_head_ = std::make_shared<GptHead>(config, embedding->wte);
     m.layers_.push_back(m.gpt_head_);
+  } else if (config.architecture == Architecture::Bert) {
+    m.layers_.push_back(std::make_shared<BertEmbedding>(config));
+    for (int i = 0; i < config.n_layer; ++i) m.layers_.push_back(std::make_shared<BertBlock>(config, i));
+    m.layers_.push_back(std::make_shared<BertClassifierHead>(config));
   } else {
     m.layers_.push_back(std::make_shared<EncoderEmbedding>(config));
     for (int i = 0; i < config.n_layer; ++i) m.layers_.push_back(std::make_shared<EncoderBlock>(config, i));

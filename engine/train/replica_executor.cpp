@@ -10,7 +10,7 @@ LossSums ReplicaExecutor::forward_backward(const std::vector<Batch>& micro_steps
   torch::Tensor loss_total;
   for (size_t i = 0; i < micro_steps.size(); ++i) {
     const Batch& b = micro_steps[i];
-    const auto loss = model_.loss(b.input_ids, BatchContext{b.input_ids, b.attention_mask}, b.targets).loss;
+    const auto loss = model_.loss(b.input_ids, BatchContext{b.input_ids, b.attention_mask, b.token_type_ids}, b.targets).loss;
     if (sync_) sync_->before_backward(i + 1 == micro_steps.size());
     scaled_for_backward(loss * scale).backward();
     const auto contribution = loss.detach().to(torch::kFloat64) * scale;
@@ -22,7 +22,7 @@ LossSums ReplicaExecutor::forward_backward(const std::vector<Batch>& micro_steps
 
 EvalSums ReplicaExecutor::evaluate(const Batch& b) {
   torch::NoGradGuard no_grad;
-  const auto out = model_.loss(b.input_ids, BatchContext{b.input_ids, b.attention_mask}, b.targets);
+  const auto out = model_.loss(b.input_ids, BatchContext{b.input_ids, b.attention_mask, b.token_type_ids}, b.targets);
   const auto family = model_.config().family;
   const double count = family == ModelFamily::Gpt ? static_cast<double>(b.targets.numel())
                                                   : static_cast<double>(b.examples());

@@ -3,6 +3,7 @@
 #include "engine/checkpoint/atomic_file.h"
 #include "engine/error.h"
 #include "engine/metrics/decimal.h"
+#include "engine/model/tokenizer_files.h"
 #include "engine/model/vocab_padding.h"
 #include "engine/train/optimizer.h"
 #include "engine/train/rng_state.h"
@@ -447,6 +448,7 @@ void Trainer::save_model() {
                    {{"format", "pt"}});
   write_file_atomically((fs::path(args_.model_dir) / "config.json").string(),
                         config_to_hf_json(setup_.model).dump(2) + "\n");
+  if (!is_preset(args_.model_name_or_path)) copy_tokenizer_files(args_.model_name_or_path, args_.model_dir);
   log_.message("model saved to " + args_.model_dir);
 }
 

@@ -45,13 +45,20 @@ TrainingSetup prepare_training(const TrainArgs& args) {
   } else {
     auto& labels = setup.model.labels;
     int& num_labels = setup.model.num_labels;
-    // A fresh model takes its labels from the training data; a trained one keeps its own.
-    if (setup.pretrained_weights.empty()) num_labels = 1;
+    // A fresh model, or a base checkpoint given a new head, takes its labels
+    // from the training data; a trained classifier keeps its own.
+    if (setup.pretrained_weights.empty() || setup.model.base_checkpoint) {
+      num_labels = 1;
+      labels.clear();
+    }
+    const int vocab = setup.model.vocab_size;
     if (args.do_train)
-      setup.train = make_classification_dataset("train", args.training_dir, args.block_size, labels, num_labels, setup.model.vocab_size, *tokenizer);
+      setup.train = make_classification_dataset("train", args.training_dir, args.block_size, labels, num_labels, vocab,
+                                                *tokenizer);
     if (eval_wanted) {
       int eval_labels = num_labels;
-      setup.eval = make_classification_dataset("test", args.test_dir, args.block_size, labels, eval_labels, setup.model.vocab_size, *tokenizer);
+      setup.eval = make_classification_dataset("test", args.test_dir, args.block_size, labels, eval_labels, vocab,
+                                               *tokenizer);
       if (eval_labels != num_labels)
         throw RuntimeFailure("channel test: labels go up to " + std::to_string(eval_labels - 1) +
                              " but the model has " + std::to_string(num_labels) + " labels");

@@ -51,7 +51,9 @@ int train(const std::vector<std::string>& argv) {
   comm::check_same_across_ranks(comm::world(), "training configuration (arguments and model)",
                                 run_fingerprint(argv, setup.model));
   const torch::Device device = run::pick_device(args.device, process.local_rank);
-  TransformerModel model = run::build_rank_model(setup, args, device);
+  std::string notice;
+  TransformerModel model = run::build_rank_model(setup, args, device, &notice);
+  if (world.is_main() && !notice.empty()) std::cout << notice << std::endl;
   // cuBLAS and cuDNN use TF32 only where the GPU has it, so the flag is safe on any CUDA device.
   if (device.is_cuda()) {
     at::globalContext().setAllowTF32CuBLAS(args.tf32);

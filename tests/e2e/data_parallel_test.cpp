@@ -45,17 +45,25 @@ TEST(DataParallel, GradientAccumulationEqualsTheLargerBatch) {
   expect_same_training(dir, "one", "accum");
 }
 
-TEST(DataParallel, ClassifierParity) {
+// The encoder families: DistilBERT (the encoder-tiny preset) and BERT (from a config.json).
+class DataParallelClassifier : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DataParallelClassifier, EqualsOneProcess) {
   TempDir dir;
   write_classification_channels(dir);
+  write_bert_config(dir, "bert-tiny");
+  const std::string model = GetParam() == "bert_tiny" ? dir.file("bert-tiny") : GetParam();
   auto args = [&](const std::string& run, int batch) {
-    return with_flag(train_args(dir, run, {"encoder-tiny", 6, 16, batch}), "--save_steps", "0");
+    return with_flag(train_args(dir, run, {model, 6, 16, batch}), "--save_steps", "0");
   };
   ASSERT_EQ(run_tandem(args("one", 8), dir.path()).exit_code, 0);
   auto r = run_mpi(2, args("two", 4), dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_same_training(dir, "one", "two");
 }
+
+INSTANTIATE_TEST_SUITE_P(Families, DataParallelClassifier, ::testing::Values("encoder-tiny", "bert_tiny"),
+                         [](const auto& info) { return info.param == "encoder-tiny" ? std::string("distilbert_preset") : info.param; });
 
 TEST(DataParallel, ResumeAtAnotherWorldSize) {
   TempDir dir;

@@ -84,4 +84,15 @@ inline void write_gpt_config(const TempDir& dir, const std::string& folder, int 
   dir.write(folder + "/config.json", config.dump(2));
 }
 
+// A BERT classifier's config.json (byte vocabulary, no dropout, no weights:
+// it starts from the seed like a preset).
+inline void write_bert_config(const TempDir& dir, const std::string& folder) {
+  const nlohmann::json config = {{"model_type", "bert"},          {"num_hidden_layers", 2},
+                                 {"num_attention_heads", 2},      {"hidden_size", 64},
+                                 {"intermediate_size", 128},      {"vocab_size", 256},
+                                 {"max_position_embeddings", 64}, {"hidden_dropout_prob", 0.0},
+                                 {"attention_probs_dropout_prob", 0.0}};
+  dir.write(folder + "/config.json", config.dump(2));
+}
+
 }  // namespace tandem::e2e

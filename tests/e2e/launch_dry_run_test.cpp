@@ -123,6 +123,10 @@ TEST(LaunchDryRun, EveryExampleJobAtFullSize) {
   fs::copy(TANDEM_SOURCE_DIR "/examples/jobs", dir.file("examples/jobs"));
   dir.write("data/fortunes/train/a.txt", tiny_corpus(2));
   dir.write("data/fortunes/test/b.txt", tiny_corpus(1));
+  // finetune-minilm.json's inputs, which examples/finetune_minilm.sh makes.
+  dir.write("data/fortune-categories/train/f.jsonl", "{\"text\": \"x\", \"label\": \"a\"}\n");
+  dir.write("data/fortune-categories/test/f.jsonl", "{\"text\": \"x\", \"label\": \"a\"}\n");
+  dir.write(".cache/minilm/model/config.json", "{}");
   int examples = 0;
   for (const auto& entry : fs::directory_iterator(dir.file("examples/jobs"))) {
     if (entry.path().extension() != ".json") continue;

@@ -232,7 +232,7 @@ void PipelineExecutor::forward(const Action& act, StepState& step) {
   const int64_t mb = step.microbatch_size;
   Stash& s = step.of(act);
   const Batch part = step.batch.slice(act.microbatch * mb, (act.microbatch + 1) * mb);
-  const BatchContext ctx{part.input_ids, part.attention_mask};
+  const BatchContext ctx{part.input_ids, part.attention_mask, part.token_type_ids};
   const torch::Tensor in = stage == 0 ? part.input_ids : s.input;
   if (stage == last_stage()) {
     // The last stage ends with the head: its loss comes without full logits.
@@ -333,7 +333,7 @@ EvalSums PipelineExecutor::evaluate(const Batch& batch) {
   torch::NoGradGuard no_grad;
   block_size_ = batch.input_ids.size(1);
   channels_->begin(evaluation_order_);
-  const BatchContext ctx{batch.input_ids, batch.attention_mask};
+  const BatchContext ctx{batch.input_ids, batch.attention_mask, batch.token_type_ids};
   EvalSums sums;
   for (size_t c = 0; c < chunks_.size(); ++c) {
     const int stage = stage_of(static_cast<int>(c));
