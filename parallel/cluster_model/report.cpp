@@ -48,9 +48,10 @@ std::string render_cluster(const Job& job, const ClusterType& c) {
 }
 
 std::string render_prediction(const Prediction& p) {
+  auto count = [](int n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); };
   std::string s = p.strategy.label() + " on " + std::to_string(p.world_size) + " GPUs (" +
-                  std::to_string(p.strategy.partitions) + " stages x " + std::to_string(p.dp_size) +
-                  " data-parallel replicas)\n";
+                  count(p.strategy.partitions, "stage", "stages") + " x " +
+                  count(p.dp_size, "data-parallel replica", "data-parallel replicas") + ")\n";
   s += "  step " + ms(p.step_s) + " = pipeline " + ms(p.pipeline_s) + " + gradient exchange after it " +
        ms(p.allreduce_s) + "; " + format("%.0f", p.tokens_per_second) + " tokens/s\n";
   s += "  per microbatch and chunk: forward " + us(p.forward_s) + ", backward " + us(p.backward_s);
@@ -59,7 +60,7 @@ std::string render_prediction(const Prediction& p) {
   s += "\n  bubble " + pct(p.bubble) + " of the pipeline (unit-cost theory " + pct(p.bubble_theory) + ")\n";
   s += "  bytes sent per step: intra-host " + mb(p.intra_host_bytes) + ", inter-host " + mb(p.inter_host_bytes) + "\n";
   s += "  memory on the fullest GPU: " + gib(p.memory_bytes) + " (" + format("%.1f", p.parameters_fullest / 1e6) +
-       " M parameters x 18 bytes, " + std::to_string(p.peak_stashed) + " microbatches of activations) of " +
+       " M parameters x 18 bytes, " + count(p.peak_stashed, "microbatch", "microbatches") + " of activations) of " +
        gib(p.memory_limit_bytes) + " usable: " + (p.fits ? "fits" : "does not fit") + "\n";
   return s;
 }
