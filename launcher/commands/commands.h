@@ -13,9 +13,11 @@ namespace tandem::commands {
 int train(const std::vector<std::string>& args);
 int launch(const std::vector<std::string>& args);
 int plan(const std::vector<std::string>& args);
+int bench(const std::vector<std::string>& args);
 
 std::string train_usage();
 std::string launch_usage();
 std::string plan_usage();
+std::string bench_usage();
 
 }  // namespace tandem::commands
