@@ -70,10 +70,10 @@ int bench(const std::vector<std::string>& argv) {
     launcher::check_partitions_divide(mp, world, std::to_string(world) + " processes (instance_count " +
                                                      std::to_string(job.instance_count) + " x processes_per_host " +
                                                      std::to_string(job.processes_per_host) + ")");
-    if (world / mp.partitions > 1 && !mp.ddp)
-      throw UsageError("mp_parameters: ddp must be True to run " + std::to_string(world / mp.partitions) +
-                       " data-parallel replicas of the " + std::to_string(mp.partitions) + "-stage pipeline");
-    given = {schedule_kind(mp), mp.partitions, mp.microbatches, mp.virtual_stages, mp.placement_strategy};
+    if (world / mp.pp_size > 1 && !mp.ddp)
+      throw UsageError("mp_parameters: ddp must be True to run " + std::to_string(world / mp.pp_size) +
+                       " data-parallel replicas of the " + std::to_string(mp.pp_size) + "-stage pipeline");
+    given = {run::schedule_kind(mp), mp.pp_size, mp.microbatches, mp.virtual_stages, mp.placement_strategy};
     job.memory_weight = mp.memory_weight;
     for (const std::string& note : mp.notes) std::printf("mp_parameters: %s\n", note.c_str());
   }

@@ -2,7 +2,7 @@
 // of the measuring mode that is not built yet, and bad values named by flag.
 #include "engine/error.h"
 #include "launcher/cli/bench_args.h"
-#include "tests/launcher/error_matchers.h"
+#include "tests/common/error_matchers.h"
 
 #include <gtest/gtest.h>
 
