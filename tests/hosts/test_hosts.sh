@@ -178,7 +178,17 @@ cmd_init() {
   local host=$1 dir=$2
   hostname "$host"
   mount --bind "$dir/opt" /opt
-  mount --bind "$dir/tmp" /tmp
+  # A checkout under /tmp (a CI clone) stays visible at its own path: the
+  # hosts run its build/tandem, as SageMaker's hosts all see the same image.
+  local root
+  root=$(cd "$(dirname "$self")/../.." && pwd)
+  case "$root" in
+    /tmp/*)
+      mkdir -p "$dir/tmp${root#/tmp}"
+      mount --bind "$root" "$dir/tmp${root#/tmp}"
+      ;;
+  esac
+  mount --rbind "$dir/tmp" /tmp
   mount --bind "$dir/etc_ssh" /etc/ssh
   mount --bind "$dir/environment" /etc/environment
   mount -t tmpfs -o mode=755,size=64m tmpfs /run
