@@ -30,7 +30,9 @@ TEST(Precision, Bf16ForwardRunsMatmulsInBf16AndKeepsWeightsAndLossFloat32) {
   loss.backward();
   for (auto& [n, p] : m.named_parameters()) {
     EXPECT_EQ(p.scalar_type(), torch::kFloat32) << n;  // master weights
-    if (p.grad().defined()) EXPECT_EQ(p.grad().scalar_type(), torch::kFloat32) << n;
+    if (p.grad().defined()) {
+      EXPECT_EQ(p.grad().scalar_type(), torch::kFloat32) << n;
+    }
   }
   // bf16 keeps about 3 significant digits: logits agree with float32 to that.
   EXPECT_LT((logits.to(torch::kFloat32) - fp32_logits).abs().max().item<double>(), 0.05);
