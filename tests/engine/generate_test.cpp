@@ -45,7 +45,9 @@ TEST_P(KvCacheParity, LastPositionLogitsEqualAFullForwardStepByStep) {
   torch::manual_seed(5);
   const auto ids = torch::randint(0, config.vocab_size, {c.batch, length}, torch::kLong);
   torch::NoGradGuard no_grad;
-  const auto full = model.forward(ids, BatchContext{ids});  // [B, T, V], no cache
+  BatchContext whole;
+  whole.input_ids = ids;
+  const auto full = model.forward(ids, whole);  // [B, T, V], no cache
   const double scale = full.abs().max().item<double>();
   ASSERT_GT(scale, 1.0);
 
