@@ -5,6 +5,7 @@
 #include "engine/config/train_args.h"
 #include "engine/error.h"
 #include "launcher/cli/bench_args.h"
+#include "launcher/cli/generate_args.h"
 #include "launcher/cli/launch_args.h"
 #include "launcher/cli/plan_args.h"
 #include "launcher/commands/commands.h"
@@ -38,6 +39,7 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"launch", {commands::launch, commands::launch_usage, launcher::launch_flag_table().info()}},
       {"plan", {commands::plan, commands::plan_usage, launcher::plan_flag_table().info()}},
       {"bench", {commands::bench, commands::bench_usage, launcher::bench_flag_table().info()}},
+      {"generate", {commands::generate, commands::generate_usage, launcher::generate_flag_table().info()}},
   };
   return table;
 }

@@ -1,5 +1,6 @@
 #include "engine/model/gpt_layers.h"
 
+#include "engine/generate/kv_cache.h"
 #include "engine/model/attention.h"
 #include "engine/model/split_affine.h"
 #include "kernels/lm_head_cross_entropy.h"
@@ -48,9 +49,12 @@ GptEmbedding::GptEmbedding(const ModelConfig& c) : Layer("embedding", "transform
   wpe = normal_param(*wpe_m, "weight", {c.max_position, c.d_model}, 0.01);
 }
 
-torch::Tensor GptEmbedding::forward(const torch::Tensor& input_ids, const BatchContext&) {
+torch::Tensor GptEmbedding::forward(const torch::Tensor& input_ids, const BatchContext& ctx) {
+  // With a KV cache the ids continue a sequence: their positions follow the cached ones.
+  const int64_t first = ctx.kv_cache ? ctx.kv_cache->length() : 0;
   const auto T = input_ids.size(1);
-  auto positions = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(input_ids.device()));
+  auto positions =
+      torch::arange(first, first + T, torch::TensorOptions().dtype(torch::kLong).device(input_ids.device()));
   auto h = torch::embedding(wte, input_ids) + torch::embedding(wpe, positions);
   return maybe_dropout(h, dropout_, is_training());
 }
@@ -61,6 +65,7 @@ LayerCost GptEmbedding::cost(int64_t) const {
 
 GptBlock::GptBlock(const ModelConfig& c, int index)
     : Layer("block", "transformer.h." + std::to_string(index) + "."),
+      index_(index),
       n_head_(c.n_head),
       d_(c.d_model),
       d_ff_(c.d_ff),
@@ -86,10 +91,11 @@ GptBlock::GptBlock(const ModelConfig& c, int index)
   mlp_proj_b = zero_param(*mlp_c_proj, "bias", {d_});
 }
 
-torch::Tensor GptBlock::forward(const torch::Tensor& x, const BatchContext&) {
+torch::Tensor GptBlock::forward(const torch::Tensor& x, const BatchContext& ctx) {
   const int64_t B = x.size(0), T = x.size(1), hd = d_ / n_head_;
   auto qkv = conv1d(ln_1(x), c_attn_w, c_attn_b).view({B, T, 3, n_head_, hd}).permute({2, 0, 3, 1, 4});
-  auto y = attention(qkv[0], qkv[1], qkv[2], /*causal=*/true, torch::Tensor(), dropout_, is_training());
+  auto y = ctx.kv_cache ? cached_causal_attention(*ctx.kv_cache, index_, qkv[0], qkv[1], qkv[2])
+                        : attention(qkv[0], qkv[1], qkv[2], /*causal=*/true, torch::Tensor(), dropout_, is_training());
   y = y.transpose(1, 2).reshape({B, T, d_});
   auto h = x + maybe_dropout(conv1d(y, attn_proj_w, attn_proj_b), dropout_, is_training());
   auto m = torch::gelu(conv1d(ln_2(h), c_fc_w, c_fc_b), "tanh");

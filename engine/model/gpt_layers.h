@@ -27,7 +27,7 @@ class GptBlock : public Layer {
   LayerCost cost(int64_t T) const override;
 
  private:
-  int n_head_, d_, d_ff_;
+  int index_, n_head_, d_, d_ff_;
   double dropout_, eps_;
   torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
   torch::Tensor c_attn_w, c_attn_b, attn_proj_w, attn_proj_b;  // attn.c_attn, attn.c_proj

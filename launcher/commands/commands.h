@@ -14,10 +14,12 @@ int train(const std::vector<std::string>& args);
 int launch(const std::vector<std::string>& args);
 int plan(const std::vector<std::string>& args);
 int bench(const std::vector<std::string>& args);
+int generate(const std::vector<std::string>& args);
 
 std::string train_usage();
 std::string launch_usage();
 std::string plan_usage();
 std::string bench_usage();
+std::string generate_usage();
 
 }  // namespace tandem::commands

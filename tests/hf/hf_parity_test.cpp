@@ -12,6 +12,7 @@
 #include "engine/tokenizer/load_tokenizer.h"
 #include "tests/common/temp_dir.h"
 #include "tests/e2e/run_tandem.h"
+#include "tests/hf/reference_runner.h"
 
 #include <gtest/gtest.h>
 
@@ -24,26 +25,6 @@ using e2e::RunResult;
 using e2e::slurp;
 
 constexpr double kRelativeTolerance = 1e-4;
-constexpr int kSkipCode = 77;  // hf_reference.py: cannot run here, the reason on stderr
-
-std::string last_line(const std::string& text) {
-  const auto end = text.find_last_not_of('\n');
-  if (end == std::string::npos) return text;
-  const auto start = text.rfind('\n', end);
-  return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
-}
-
-RunResult reference(const std::vector<std::string>& args, const TempDir& dir) {
-  std::vector<std::string> argv{TANDEM_TORCH_PYTHON, std::string(TANDEM_SOURCE_DIR) + "/tests/hf/hf_reference.py"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return e2e::run_command(argv, dir.path().string(), {"OMP_NUM_THREADS=1", "HF_HUB_OFFLINE=1"});
-}
-
-// Runs the reference; a "cannot run here" skips the test with its reason.
-#define RUN_REFERENCE_OR_SKIP(result, args, dir)                                          \
-  const RunResult result = reference(args, dir);                                          \
-  if (result.exit_code == kSkipCode) GTEST_SKIP() << last_line(result.err);               \
-  ASSERT_EQ(result.exit_code, 0) << result.err
 
 double final_eval_loss(const std::string& metrics_path) {
   double loss = -1;

@@ -1,6 +1,7 @@
 """transformers' side of the parity tests (tests/hf/): makes small random
-models and their data, evaluates a model directory, and prepares the real
-pretrained MiniLM as a classifier. fp32 on the CPU, deterministic seeds.
+models and their data, evaluates a model directory, prepares the real
+pretrained MiniLM as a classifier, and gives greedy generate() ids of a small
+random GPT-2 with a tokenizer. fp32 on the CPU, deterministic seeds.
 
 Exit code 77 means "cannot run here" (transformers or the MiniLM package is
 missing); the reason is the last line on stderr, and the tests skip with it.
@@ -189,6 +190,50 @@ def same_tokenizer(model_dir, source_dir):
         raise SystemExit(f"{model_dir}: its tokenizer gives other ids than {source_dir}'s")
 
 
+GENERATE_PROMPTS = [
+    "the cat sat on the mat",
+    "Hello, world! Once upon a time",
+    "naïve café: ünïcödé",
+]
+
+
+def make_generator(out_dir, max_new_tokens):
+    """A small random GPT-2 with a byte-level BPE tokenizer trained here (no
+    network), saved as one folder; and transformers' greedy ids for each prompt
+    in OUT_DIR/generate.json. The config's eos_token_id is the tokenizer's
+    <|endoftext|>, so both sides stop at the same token."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    corpus = GENERATE_PROMPTS + ["the cat sat on the mat and the dog ate the hat, once upon a time"] * 20
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(vocab_size=320, min_frequency=1, special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(corpus, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>")
+    eos = tok.token_to_id("<|endoftext|>")
+    torch.manual_seed(1234)
+    config = transformers.GPT2Config(n_layer=2, n_head=2, n_embd=32, vocab_size=tok.get_vocab_size(), n_positions=64,
+                                     initializer_range=0.2, bos_token_id=eos, eos_token_id=eos)
+    model = transformers.GPT2LMHeadModel(config).eval()
+    model_dir = os.path.join(out_dir, "model")
+    model.save_pretrained(model_dir)
+    fast.save_pretrained(model_dir)
+    cases = []
+    for prompt in GENERATE_PROMPTS:
+        ids = fast(prompt)["input_ids"]
+        inputs = torch.tensor([ids])
+        with torch.no_grad():
+            out = model.generate(inputs, attention_mask=torch.ones_like(inputs), do_sample=False,
+                                 max_new_tokens=max_new_tokens, pad_token_id=eos)
+        cases.append({"prompt": prompt, "prompt_ids": ids, "generated_ids": out[0, len(ids):].tolist()})
+    with open(os.path.join(out_dir, "generate.json"), "w") as f:
+        json.dump({"max_new_tokens": max_new_tokens, "eos_token_id": eos, "cases": cases}, f)
+
+
 def main():
     # Each command does all its work in one process: importing transformers
     # costs seconds, so the tests start Python as few times as they can.
@@ -204,6 +249,9 @@ def main():
     mm = sub.add_parser("minilm", help="the pretrained MiniLM as a classifier: OUT_DIR/{model,data,reference.*,source}")
     mm.add_argument("out_dir")
     mm.add_argument("--block_size", type=int, default=32)
+    g = sub.add_parser("generate", help="a random GPT-2 with a tokenizer: OUT_DIR/{model,generate.json}")
+    g.add_argument("out_dir")
+    g.add_argument("--max_new_tokens", type=int, default=12)
     t = sub.add_parser("same_tokenizer")
     t.add_argument("model_dir")
     t.add_argument("source_dir")
@@ -218,6 +266,8 @@ def main():
             print(json.dumps({"eval_loss": evaluate(model_dir, data_dir, a.block_size)[0]}))
     elif a.command == "minilm":
         make_minilm(a.out_dir, a.block_size)
+    elif a.command == "generate":
+        make_generator(a.out_dir, a.max_new_tokens)
     elif a.command == "same_tokenizer":
         same_tokenizer(a.model_dir, a.source_dir)
 
