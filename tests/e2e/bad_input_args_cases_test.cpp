@@ -39,6 +39,8 @@ INSTANTIATE_TEST_SUITE_P(
         train_row("TrainLearningRateNegative", {"--learning_rate", "-0.1"}, 2, "--learning_rate"),
         train_row("TrainAdamEpsilonZero", {"--adam_epsilon", "0"}, 2, "--adam_epsilon"),
         train_row("TrainMaxStepsBeyondInt", {"--max_steps", "99999999999"}, 2, "--max_steps"),
+        train_row("TrainSaveTotalLimitBelowMinusOne", {"--save_total_limit", "-2"}, 2,
+                  "--save_total_limit: \"-2\" is out of range (expected an integer >= -1)"),
         train_row("TrainBooleanNotTrueOrFalse", {"--bf16", "yes"}, 2, "--bf16"),
         train_row("TrainFlagWithoutValue", {"--seed"}, 2, "--seed"),
         train_row("TrainBlockSizeAboveMaxPosition", {"--block_size", "4096"}, 2,

@@ -119,6 +119,18 @@ INSTANTIATE_TEST_SUITE_P(
         config_row("VocabularyBeyondInt", "vocab_size", "99999999999", "vocab_size"),
         train_row("VocabularyBelowTheData", {"--model_name_or_path", "@m"}, 1, "the model's vocabulary holds 10",
                   [](const TempDir& d) { write_gpt_config(d, "m", 10); }),
+        train_row("LabelNamesNotAnObject", {"--model_name_or_path", "@m"}, 2, "id2label",
+                  [](const TempDir& d) {
+                    write_bert_config(d, "m");
+                    json config = json::parse(d.read("m/config.json"));
+                    config["id2label"] = {"neg", "pos"};
+                    d.write("m/config.json", config.dump());
+                  }),
+        train_row("TokenizerNotJson", {"--model_name_or_path", "@m"}, 1, "m/tokenizer.json: not valid JSON",
+                  [](const TempDir& d) {
+                    write_gpt_config(d, "m", 256);
+                    d.write("m/tokenizer.json", "{\"model\": ");
+                  }),
         config_row("UnknownModelType", "model_type", "\"llama\"", "llama")),
     bad_input_case_name);
 
