@@ -83,7 +83,7 @@ flags::FlagTable<TrainArgs> make_table() {
   t.integer("eval_steps", &A::eval_steps).default_to("0").at_least(0)
       .help("evaluate every N steps (0: only at the end)");
   t.integer("save_steps", &A::save_steps).default_to("500").at_least(0).help("checkpoint every N steps (0: never)");
-  t.integer("save_total_limit", &A::save_total_limit).default_to("-1").help("keep at most N checkpoints (-1: all)");
+  t.integer("save_total_limit", &A::save_total_limit).default_to("-1").at_least(-1).help("keep at most N checkpoints (-1: all)");
   t.integer("seed", &A::seed).default_to("42").help("seed of initialisation, data order and dropout");
   t.boolean("do_train", &A::do_train).default_to("True").help("train (False: only evaluate the given model)");
   t.boolean("do_eval", &A::do_eval).default_to("True").help("evaluate on the test channel");

@@ -101,7 +101,17 @@ std::vector<uint16_t> read_token_shard(const std::string& path) {
     throw RuntimeFailure(path + ": bad magic " + std::to_string(header[0]) + " (expected " +
                          std::to_string(kShardMagic) + ", an llm.c token shard)");
   if (header[1] != 1) throw RuntimeFailure(path + ": unsupported shard version " + std::to_string(header[1]) + " (expected 1)");
-  if (header[2] < 0) throw RuntimeFailure(path + ": negative token count in header");
+  if (header[2] < 0)
+    throw RuntimeFailure(path + ": negative token count " + std::to_string(header[2]) + " in header (expected >= 0)");
+  // The count is checked against the file before it sizes anything: a forged
+  // header must not allocate 4 GB for a file of a few bytes.
+  std::error_code ec;
+  const uintmax_t file_size = std::filesystem::file_size(path, ec);
+  const uint64_t needed = sizeof(header) + static_cast<uint64_t>(header[2]) * sizeof(uint16_t);
+  if (ec || file_size < needed)
+    throw RuntimeFailure(path + ": header promises " + std::to_string(header[2]) + " tokens (" +
+                         std::to_string(needed) + " bytes with the header) but the file holds " +
+                         (ec ? std::string("an unknown number of") : std::to_string(file_size)) + " bytes");
   std::vector<uint16_t> tokens(static_cast<size_t>(header[2]));
   in.read(reinterpret_cast<char*>(tokens.data()), static_cast<std::streamsize>(tokens.size() * sizeof(uint16_t)));
   if (in.gcount() != static_cast<std::streamsize>(tokens.size() * sizeof(uint16_t)))

@@ -116,8 +116,18 @@ std::unique_ptr<Dataset> make_classification_dataset(const std::string& channel_
   }
   if (string_labels) num_labels = static_cast<int>(labels.size());
   if (!string_labels && labels.empty()) {
-    int64_t max_label = 0;
-    for (const auto& r : raw) max_label = std::max<int64_t>(max_label, r.label.get<int64_t>());
+    // The head gets one row per class id up to the largest label, so that id is
+    // bounded by what the data can hold: one class per example at most (or the
+    // model's own num_labels), never a billion rows from one mistyped line.
+    const int64_t classes_possible = std::max<int64_t>(num_labels, static_cast<int64_t>(raw.size()));
+    const RawExample* largest = nullptr;
+    for (const auto& r : raw)
+      if (!largest || r.label.get<int64_t>() > largest->label.get<int64_t>()) largest = &r;
+    const int64_t max_label = largest->label.get<int64_t>();
+    if (max_label >= classes_possible)
+      throw RuntimeFailure(largest->where + ": label " + std::to_string(max_label) + " is out of range (expected a class id 0.." +
+                           std::to_string(classes_possible - 1) + ": at most one class per training example, or " +
+                           "config.json's num_labels)");
     num_labels = std::max<int>(num_labels, static_cast<int>(max_label) + 1);
   }
 

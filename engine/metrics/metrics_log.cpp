@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <unistd.h>
 
 namespace tandem {
 
@@ -15,9 +16,12 @@ MetricsLog::MetricsLog(const std::string& output_data_dir, bool enabled, bool pr
   if (!enabled_) return;
   std::error_code ec;
   std::filesystem::create_directories(output_data_dir, ec);
-  const auto path = std::filesystem::path(output_data_dir) / "metrics.jsonl";
-  jsonl_.open(path, std::ios::app);
-  if (!jsonl_) throw RuntimeFailure(path.string() + ": cannot be opened for writing");
+  path_ = (std::filesystem::path(output_data_dir) / "metrics.jsonl").string();
+  // Checked now, opened at the first record: a run refused before its first
+  // step leaves no empty metrics.jsonl behind.
+  if (!std::filesystem::is_directory(output_data_dir, ec) || ::access(output_data_dir.c_str(), W_OK) != 0 ||
+      (std::filesystem::exists(path_, ec) && ::access(path_.c_str(), W_OK) != 0))
+    throw RuntimeFailure(path_ + ": cannot be opened for writing");
 }
 
 MetricsLog::~MetricsLog() { clear_progress(); }
@@ -41,6 +45,10 @@ void MetricsLog::record(const std::string& title, int step, const MetricRecord& 
     text += "  " + name + " = " + plain_decimal(value) + "\n";
   }
   std::cout << text << std::flush;
+  if (!jsonl_.is_open()) {
+    jsonl_.open(path_, std::ios::app);
+    if (!jsonl_) throw RuntimeFailure(path_ + ": cannot be opened for writing");
+  }
   jsonl_ << j.dump() << "\n" << std::flush;
 }
 

@@ -27,7 +27,8 @@ class MetricsLog {
  private:
   void clear_progress();
   bool enabled_, progress_bar_, progress_shown_ = false;
-  std::ofstream jsonl_;
+  std::string path_;     // metrics.jsonl
+  std::ofstream jsonl_;  // opened at the first record
 };
 
 }  // namespace tandem

@@ -2,6 +2,7 @@
 // bert, distilbert). Every field is read through one typed reader, so a field
 // of the wrong type ("n_layer": true, "dropout": "0.1") is refused by name
 // instead of being converted silently.
+#include "common/json_error.h"
 #include "engine/error.h"
 #include "engine/model/model_config.h"
 
@@ -235,7 +236,7 @@ ModelConfig resolve_model_config(const std::string& name_or_path) {
   try {
     in >> j;
   } catch (const nlohmann::json::exception& e) {
-    throw UsageError(path.string() + ": not valid JSON (" + e.what() + ")");
+    throw UsageError(path.string() + ": not valid JSON: " + json_error_reason(e));
   }
   return config_from_hf_json(j, path.string());
 }

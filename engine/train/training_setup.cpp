@@ -1,6 +1,7 @@
 #include "engine/train/training_setup.h"
 
 #include "engine/error.h"
+#include "engine/model/model_memory.h"
 #include "engine/tokenizer/load_tokenizer.h"
 
 #include <filesystem>
@@ -8,12 +9,30 @@
 namespace tandem {
 namespace fs = std::filesystem;
 
+namespace {
+
+// A folder flag naming an existing file would fail only when the run first
+// writes there, after training: refuse it before anything starts.
+void expect_folder_or_nothing(const std::string& flag, const std::string& path) {
+  std::error_code ec;
+  if (!path.empty() && fs::exists(path, ec) && !fs::is_directory(path, ec))
+    throw UsageError("--" + flag + ": " + path + " is a file (expected a folder, or a path where one can be made)");
+}
+
+}  // namespace
+
 TrainingSetup prepare_training(const TrainArgs& args) {
   // Each value's range was checked when it was parsed; these are the checks between flags.
   validate_train_args(args);
+  expect_folder_or_nothing("output_dir", args.output_dir);
+  expect_folder_or_nothing("model_dir", args.model_dir);
+  expect_folder_or_nothing("output_data_dir", args.output_data_dir);
 
   TrainingSetup setup;
   setup.model = resolve_model_config(args.model_name_or_path);
+  check_model_fits_in_memory(setup.model, is_preset(args.model_name_or_path)
+                                              ? "model " + args.model_name_or_path
+                                              : (fs::path(args.model_name_or_path) / "config.json").string());
   if (!is_preset(args.model_name_or_path)) {
     const auto weights = fs::path(args.model_name_or_path) / "model.safetensors";
     if (fs::exists(weights)) setup.pretrained_weights = weights.string();

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/json_error.h"
 #include "engine/error.h"
 
 namespace tandem::launcher {
@@ -65,8 +66,8 @@ std::string read_string(const nlohmann::json& value, const JsonPlace& place) {
 nlohmann::json parse_json_text(const std::string& text, const std::string& source) {
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw UsageError(source + ": not valid JSON (" + e.what() + ")");
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
+    throw UsageError(source + ": not valid JSON: " + json_error_reason(e));
   }
 }
 

@@ -133,6 +133,10 @@ Distribution parse_distribution_arg(const std::string& json_or_path) {
     return parse_distribution(parse_json_text(json_or_path, "distribution"));
   }
   const std::filesystem::path file = json_or_path;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec))
+    throw UsageError("distribution: " + describe_json(nlohmann::json(json_or_path)) +
+                     " is neither a JSON object ({...}) nor a file that exists");
   return parse_distribution(parse_json_text(read_text_file(file), "distribution file " + file.string()),
                             file.parent_path());
 }

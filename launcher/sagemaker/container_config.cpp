@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fstream>
 
+#include "common/json_error.h"
 #include "engine/error.h"
 #include "launcher/config/json_fields.h"
 #include "launcher/sagemaker/hyperparameters.h"
@@ -18,8 +19,8 @@ nlohmann::json read_json(const std::filesystem::path& file) {
   const std::string text = read_text_file(file);
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw RuntimeFailure(file.string() + ": not valid JSON (" + e.what() + ")");
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
+    throw RuntimeFailure(file.string() + ": not valid JSON: " + json_error_reason(e));
   }
 }
 

@@ -99,7 +99,14 @@ TEST(ParseDistribution, EveryValidationErrorNamesTheKey) {
 TEST(ParseDistributionArg, JsonTextOrFile) {
   EXPECT_EQ(parse_distribution_arg(kSmp).mp->pp_size, 2);
   EXPECT_ERROR(parse_distribution_arg("{\"mpi\": "), UsageError, "distribution: not valid JSON");
-  EXPECT_ERROR(parse_distribution_arg("/nonexistent/dist.json"), RuntimeFailure, "/nonexistent/dist.json: cannot open");
+  // Neither a dict nor a file: the flag's value is wrong (exit 2), and the line says what it should be.
+  EXPECT_ERROR(parse_distribution_arg("/nonexistent/dist.json"), UsageError,
+               "distribution: \"/nonexistent/dist.json\" is neither a JSON object ({...}) nor a file that exists");
+  EXPECT_ERROR(parse_distribution_arg("[1, 2]"), UsageError, "\"[1, 2]\" is neither a JSON object");
+  EXPECT_ERROR(parse_distribution_arg(R"({"mpi": {"processes_per_host": NaN}})"), UsageError,
+               "distribution: not valid JSON: line 1, column 32: NaN and Infinity are not JSON numbers");
+  EXPECT_ERROR(parse_distribution_arg(R"({"mpi": {"processes_per_host": 1e400}})"), UsageError,
+               "distribution: not valid JSON: the number 1e400 is beyond the range of a double");
 }
 
 // The SDK's _distribution_configuration (docs/sagemaker-contract.md §1.1, §2.1).
