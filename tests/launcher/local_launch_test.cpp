@@ -118,7 +118,7 @@ TEST_F(LocalPlanTest, LocalGpuTakesOneRankPerGpuOfTheMachine) {
   machine_.gpus = 3;
   const auto p = plan(R"({"instance_type": "local_gpu", "distribution": {"mpi": {"enabled": true}}})");
   EXPECT_EQ(p.processes_per_host, 3);
-  EXPECT_EQ(value_of(app_context(p.command, 0), "SM_NUM_GPUS"), "3");
+  EXPECT_EQ(value_of(p, app_context(p.command, 0), "SM_NUM_GPUS"), "3");
 }
 
 TEST_F(LocalPlanTest, WhatCannotRunHere) {
