@@ -10,10 +10,11 @@
 namespace tandem::comm {
 namespace {
 
-// One rank's record: its exit code, its error's length, how many facts, then
-// two numbers per fact (a count and 1 when known; a text's hash and length).
+// One rank's record: its exit code, its error's length, how many facts, its
+// error's hash, then two numbers per fact (a count and 1 when known; a text's
+// hash and length).
 // An error length of -1 marks more facts than the record holds.
-constexpr std::size_t kHeader = 3;
+constexpr std::size_t kHeader = 4;
 constexpr std::size_t kRecord = kHeader + 2 * kMaxAgreedFacts;
 // A relayed error and a shown line are cut here; a compared text is gathered up to kTextCap.
 constexpr std::size_t kErrorCap = 4096;
@@ -46,6 +47,7 @@ std::vector<int64_t> record_of(const RankSetup& mine) {
   }
   record[0] = mine.exit_code;
   record[1] = static_cast<int64_t>(std::min(mine.error.size(), kErrorCap));
+  record[3] = static_cast<int64_t>(text_hash(mine.error));
   if (mine.exit_code != 0) return record;
   record[2] = static_cast<int64_t>(mine.facts.size());
   for (std::size_t i = 0; i < mine.facts.size(); ++i) {
@@ -145,7 +147,11 @@ std::vector<AgreedFact> agree_across_ranks(Communicator& any_group, const RankSe
     const std::string error =
         at(r, 1) < 0 ? "internal: more than " + std::to_string(kMaxAgreedFacts) + " facts to agree on"
                       : broadcast_text(group, mine.error, std::size_t(at(r, 1)), r);
-    throw JobWideFailure(code, size > 1 ? "rank " + std::to_string(r) + ": " + error : error);
+    // The same error on every rank (the same bad flag everywhere) needs no rank.
+    bool everywhere = true;
+    for (int other = 0; other < size; ++other)
+      everywhere = everywhere && at(other, 0) == at(r, 0) && at(other, 1) == at(r, 1) && at(other, 3) == at(r, 3);
+    throw JobWideFailure(code, everywhere ? error : "rank " + std::to_string(r) + ": " + error);
   }
 
   std::vector<AgreedFact> facts = mine.facts;

@@ -47,7 +47,8 @@ struct RankSetup {
 // the same facts, returns them with each count filled in from the ranks that
 // know it. Otherwise every rank throws the same JobWideFailure:
 //  - a failed setup: the lowest failing rank's error prefixed with its rank,
-//    "rank 1: --epochs: expected a number, got \"x\"", with its exit code;
+//    "rank 1: --epochs: expected a number, got \"x\"", with its exit code
+//    (without the prefix when every rank met the same error);
 //  - a disagreement: the first fact in order that differs, with exit code 1,
 //    "ranks disagree on training steps: rank 0 has 120, rank 1 has 60 (each
 //    rank must read the same dataset)".

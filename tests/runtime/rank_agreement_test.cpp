@@ -151,6 +151,12 @@ TEST(RankAgreement, TheLowestFailingRankIsReportedWithItsOwnExitCode) {
   EXPECT_EQ(v.message, "rank 2: data/train: no such folder");
 }
 
+TEST(RankAgreement, TheSameErrorOnEveryRankNeedsNoRank) {
+  const Verdict v = same_on_every_rank(agree(3, [](int) { return RankSetup{{}, 2, "--seed: expected an integer"}; }));
+  EXPECT_EQ(v.exit_code, 2);
+  EXPECT_EQ(v.message, "--seed: expected an integer");
+}
+
 TEST(RankAgreement, OneRankAloneKeepsItsMessageUnprefixed) {
   const Verdict v = agree(1, [](int) { return RankSetup{{}, 2, "--seed: expected an integer"}; })[0];
   EXPECT_EQ(v.exit_code, 2);
