@@ -33,10 +33,12 @@
 namespace tandem::commands {
 namespace {
 
-// mpirun says how many ranks it started before MPI does.
+// The launcher says how many ranks it started before MPI does (Open MPI's
+// mpirun, or a PMI launcher such as MPICH's).
 bool started_as_one_of_several(const launcher::Env& env) {
-  const auto size = env.get("OMPI_COMM_WORLD_SIZE");
-  return size && std::atoi(size->c_str()) > 1;
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const auto size = env.get(name); size && std::atoi(size->c_str()) > 1) return true;
+  return false;
 }
 
 // Runs one part of the setup. Its error is kept in `outcome` instead of
