@@ -49,13 +49,13 @@ bool set_up(comm::RankSetup& outcome, const std::function<void()>& part) {
     part();
     return true;
   } catch (const UsageError& e) {
-    outcome = {{}, 2, e.what()};
+    outcome = {{}, 2, e.what(), ""};
   } catch (const RuntimeFailure& e) {
-    outcome = {{}, 1, e.what()};
+    outcome = {{}, 1, e.what(), ""};
   } catch (const c10::Error& e) {
-    outcome = {{}, 1, std::string("libtorch: ") + e.what_without_backtrace()};
+    outcome = {{}, 1, std::string("libtorch: ") + e.what_without_backtrace(), ""};
   } catch (const std::exception& e) {
-    outcome = {{}, 1, e.what()};
+    outcome = {{}, 1, e.what(), ""};
   }
   return false;
 }
@@ -100,6 +100,7 @@ int train(const std::vector<std::string>& argv) {
   };
   if (process.world_size > 1) set_up(outcome, prepare);
   else prepare();
+  outcome.who = comm::process_label();  // "rank 2 (host algo-2)"
   const std::vector<comm::AgreedFact> agreed = comm::agree_across_ranks(comm::world(), outcome);
   const TrainArgs& args = *parsed;
   TrainingSetup& setup = *prepared;

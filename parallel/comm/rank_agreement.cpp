@@ -11,10 +11,10 @@ namespace tandem::comm {
 namespace {
 
 // One rank's record: its exit code, its error's length, how many facts, its
-// error's hash, then two numbers per fact (a count and 1 when known; a text's
-// hash and length).
+// error's hash, the length of its error with its name in front, then two
+// numbers per fact (a count and 1 when known; a text's hash and length).
 // An error length of -1 marks more facts than the record holds.
-constexpr std::size_t kHeader = 4;
+constexpr std::size_t kHeader = 5;
 constexpr std::size_t kRecord = kHeader + 2 * kMaxAgreedFacts;
 // A relayed error and a shown line are cut here; a compared text is gathered up to kTextCap.
 constexpr std::size_t kErrorCap = 4096;
@@ -37,7 +37,12 @@ std::vector<std::string> split(const std::string& text) {
   return lines;
 }
 
-std::vector<int64_t> record_of(const RankSetup& mine) {
+// The error with the failing rank's name in front.
+std::string named_error(const RankSetup& mine, int rank) {
+  return (mine.who.empty() ? "rank " + std::to_string(rank) : mine.who) + ": " + mine.error;
+}
+
+std::vector<int64_t> record_of(const RankSetup& mine, int rank) {
   std::vector<int64_t> record(kRecord, 0);
   if (mine.exit_code == 0 && mine.facts.size() > kMaxAgreedFacts) {
     // The same build on every rank: every rank takes this branch together.
@@ -48,6 +53,7 @@ std::vector<int64_t> record_of(const RankSetup& mine) {
   record[0] = mine.exit_code;
   record[1] = static_cast<int64_t>(std::min(mine.error.size(), kErrorCap));
   record[3] = static_cast<int64_t>(text_hash(mine.error));
+  record[4] = static_cast<int64_t>(std::min(named_error(mine, rank).size(), kErrorCap));
   if (mine.exit_code != 0) return record;
   record[2] = static_cast<int64_t>(mine.facts.size());
   for (std::size_t i = 0; i < mine.facts.size(); ++i) {
@@ -136,7 +142,7 @@ std::vector<AgreedFact> agree_across_ranks(Communicator& any_group, const RankSe
   // Host memory: a device backend's bootstrap group carries it.
   Communicator& group = any_group.host_group();
   const int size = group.size();
-  const std::vector<int64_t> record = record_of(mine);
+  const std::vector<int64_t> record = record_of(mine, group.rank());
   std::vector<int64_t> table(kRecord * std::size_t(size));
   group.allgather(record.data(), table.data(), kRecord, DType::Int64);
   const auto at = [&](int rank, std::size_t i) { return table[std::size_t(rank) * kRecord + i]; };
@@ -144,14 +150,13 @@ std::vector<AgreedFact> agree_across_ranks(Communicator& any_group, const RankSe
   for (int r = 0; r < size; ++r) {
     if (at(r, 0) == 0) continue;
     const int code = at(r, 0) == 2 ? 2 : 1;
-    const std::string error =
-        at(r, 1) < 0 ? "internal: more than " + std::to_string(kMaxAgreedFacts) + " facts to agree on"
-                      : broadcast_text(group, mine.error, std::size_t(at(r, 1)), r);
-    // The same error on every rank (the same bad flag everywhere) needs no rank.
+    if (at(r, 1) < 0) throw JobWideFailure(1, "internal: more than " + std::to_string(kMaxAgreedFacts) + " facts to agree on");
+    // The same error on every rank (the same bad flag everywhere) needs no name.
     bool everywhere = true;
     for (int other = 0; other < size; ++other)
       everywhere = everywhere && at(other, 0) == at(r, 0) && at(other, 1) == at(r, 1) && at(other, 3) == at(r, 3);
-    throw JobWideFailure(code, everywhere ? error : "rank " + std::to_string(r) + ": " + error);
+    throw JobWideFailure(code, everywhere ? broadcast_text(group, mine.error, std::size_t(at(r, 1)), r)
+                                          : broadcast_text(group, named_error(mine, r), std::size_t(at(r, 4)), r));
   }
 
   std::vector<AgreedFact> facts = mine.facts;

@@ -40,14 +40,15 @@ struct RankSetup {
   std::vector<AgreedFact> facts;
   int exit_code = 0;  // 0: set up; 2: a usage error; 1: a runtime failure
   std::string error;  // when exit_code != 0
+  std::string who;    // how a failing rank is named, e.g. "rank 2 (host algo-2)"; "rank <r>" when empty
 };
 
 // Collective over group.host_group(): every rank calls it exactly once, on
 // the success and the failure path alike. When every rank is set up and holds
 // the same facts, returns them with each count filled in from the ranks that
 // know it. Otherwise every rank throws the same JobWideFailure:
-//  - a failed setup: the lowest failing rank's error prefixed with its rank,
-//    "rank 1: --epochs: expected a number, got \"x\"", with its exit code
+//  - a failed setup: the lowest failing rank's error prefixed with its name,
+//    "rank 1 (host algo-2): --epochs: expected a number, got \"x\"", with its exit code
 //    (without the prefix when every rank met the same error);
 //  - a disagreement: the first fact in order that differs, with exit code 1,
 //    "ranks disagree on training steps: rank 0 has 120, rank 1 has 60 (each

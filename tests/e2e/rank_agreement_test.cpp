@@ -97,7 +97,8 @@ TEST(RankAgreement, ABadFlagOnRank1OnlyIsPrintedOnceWithItsRankAndEveryRankExits
   const auto args = train_args(dir, "run");
   const auto run = run_mpmd({{args, {}}, {with_flag(args, "--learning_rate", "fast"), {}}}, dir);
   EXPECT_EQ(run.result.exit_code, 2) << run.result.err;
-  const auto at = run.result.err.find("tandem: error: rank 1: --learning_rate: ");
+  const auto at = run.result.err.find("tandem: error: rank 1 (host ");
+  EXPECT_NE(run.result.err.find("): --learning_rate: ", at), std::string::npos) << run.result.err;
   ASSERT_NE(at, std::string::npos) << run.result.err;
   expect_one_line(run, dir, run.result.err.substr(at + 15, run.result.err.find('\n', at) - at - 15));
   EXPECT_NE(run.result.err.find("\"fast\""), std::string::npos) << run.result.err;

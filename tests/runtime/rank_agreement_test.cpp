@@ -68,7 +68,7 @@ std::vector<AgreedFact> plan(int64_t steps, int64_t examples, int64_t resume,
 TEST(RankAgreement, AgreeingRanksGetTheFactsWithCountsFromTheRanksThatKnowThem) {
   // Only rank 0 (the host's first) looked for a checkpoint: the others learn its step.
   const auto verdicts = agree(3, [](int rank) {
-    return RankSetup{plan(120, 480, rank == 0 ? 40 : AgreedFact::kNotKnown), 0, ""};
+    return RankSetup{plan(120, 480, rank == 0 ? 40 : AgreedFact::kNotKnown), 0, "", ""};
   });
   for (int r = 0; r < 3; ++r) {
     ASSERT_EQ(verdicts[r].exit_code, 0) << verdicts[r].message;
@@ -97,21 +97,21 @@ INSTANTIATE_TEST_SUITE_P(
     Facts, RankDisagreement,
     ::testing::Values(
         DisagreementCase{"StepsOnRank1", 2,
-                         [](int rank) { return RankSetup{plan(rank == 1 ? 60 : 120, 480, -1), 0, ""}; },
+                         [](int rank) { return RankSetup{plan(rank == 1 ? 60 : 120, 480, -1), 0, "", ""}; },
                          "ranks disagree on training steps: rank 0 has 120, rank 1 has 60 (each rank must read the "
                          "same dataset)"},
         DisagreementCase{"ExamplesOnRanks1And3", 4,
-                         [](int rank) { return RankSetup{plan(120, rank % 2 ? 240 : 480, -1), 0, ""}; },
+                         [](int rank) { return RankSetup{plan(120, rank % 2 ? 240 : 480, -1), 0, "", ""}; },
                          "ranks disagree on training examples: rank 0 has 480, rank 1 has 240 (each rank must read "
                          "the same dataset); ranks that differ from rank 0: 1, 3"},
         DisagreementCase{"TheFirstFactThatDiffersIsNamed", 2,
-                         [](int rank) { return RankSetup{plan(rank ? 60 : 120, rank ? 240 : 480, rank), 0, ""}; },
+                         [](int rank) { return RankSetup{plan(rank ? 60 : 120, rank ? 240 : 480, rank), 0, "", ""}; },
                          "ranks disagree on training steps: rank 0 has 120, rank 1 has 60 (each rank must read the "
                          "same dataset)"},
         DisagreementCase{"ResumeStepBetweenTheRanksThatLooked", 4,
                          [](int rank) {
                            return RankSetup{plan(120, 480, rank == 0 ? 40 : rank == 2 ? 20 : AgreedFact::kNotKnown),
-                                            0, ""};
+                                            0, "", ""};
                          },
                          "ranks disagree on resume step: rank 0 has 40, rank 2 has 20 (every host must see the same "
                          "checkpoints)"},
@@ -119,7 +119,7 @@ INSTANTIATE_TEST_SUITE_P(
                          [](int rank) {
                            return RankSetup{plan(120, 480, -1, {"--max_steps 4", rank ? "--learning_rate 0.001"
                                                                                        : "--learning_rate 0.003"}),
-                                            0, ""};
+                                            0, "", ""};
                          },
                          "ranks disagree on arguments: rank 0 has \"--learning_rate 0.003\", rank 1 has "
                          "\"--learning_rate 0.001\" (every rank must be started with the same arguments)"},
@@ -127,7 +127,7 @@ INSTANTIATE_TEST_SUITE_P(
                          [](int rank) {
                            std::vector<std::string> args{"--max_steps 4"};
                            if (rank == 1) args.push_back("--seed 7");
-                           return RankSetup{plan(120, 480, -1, args), 0, ""};
+                           return RankSetup{plan(120, 480, -1, args), 0, "", ""};
                          },
                          "ranks disagree on arguments: rank 0 has nothing more, rank 1 has \"--seed 7\" (every rank "
                          "must be started with the same arguments)"}),
@@ -135,30 +135,39 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(RankAgreement, ASetupErrorOnOneRankReachesEveryRankWithItsRankAndExitCode) {
   const Verdict v = same_on_every_rank(agree(3, [](int rank) {
-    return rank == 1 ? RankSetup{{}, 2, "--learning_rate: expected a number, got \"fast\""} : RankSetup{plan(120, 480, -1), 0, ""};
+    return rank == 1 ? RankSetup{{}, 2, "--learning_rate: expected a number, got \"fast\"", ""} : RankSetup{plan(120, 480, -1), 0, "", ""};
   }));
   EXPECT_EQ(v.exit_code, 2);
   EXPECT_EQ(v.message, "rank 1: --learning_rate: expected a number, got \"fast\"");
 }
 
+TEST(RankAgreement, AFailingRankIsNamedAsItNamesItself) {
+  const Verdict v = same_on_every_rank(agree(2, [](int rank) {
+    RankSetup setup = rank ? RankSetup{{}, 1, "channel train: no file", ""} : RankSetup{plan(1, 1, -1), 0, "", ""};
+    setup.who = "rank " + std::to_string(rank) + " (host algo-" + std::to_string(rank + 1) + ")";
+    return setup;
+  }));
+  EXPECT_EQ(v.message, "rank 1 (host algo-2): channel train: no file");
+}
+
 TEST(RankAgreement, TheLowestFailingRankIsReportedWithItsOwnExitCode) {
   const Verdict v = same_on_every_rank(agree(4, [](int rank) {
-    if (rank == 3) return RankSetup{{}, 2, "--seed: expected an integer"};
-    if (rank == 2) return RankSetup{{}, 1, "data/train: no such folder"};
-    return RankSetup{plan(120, 480, -1), 0, ""};
+    if (rank == 3) return RankSetup{{}, 2, "--seed: expected an integer", ""};
+    if (rank == 2) return RankSetup{{}, 1, "data/train: no such folder", ""};
+    return RankSetup{plan(120, 480, -1), 0, "", ""};
   }));
   EXPECT_EQ(v.exit_code, 1);
   EXPECT_EQ(v.message, "rank 2: data/train: no such folder");
 }
 
 TEST(RankAgreement, TheSameErrorOnEveryRankNeedsNoRank) {
-  const Verdict v = same_on_every_rank(agree(3, [](int) { return RankSetup{{}, 2, "--seed: expected an integer"}; }));
+  const Verdict v = same_on_every_rank(agree(3, [](int) { return RankSetup{{}, 2, "--seed: expected an integer", ""}; }));
   EXPECT_EQ(v.exit_code, 2);
   EXPECT_EQ(v.message, "--seed: expected an integer");
 }
 
 TEST(RankAgreement, OneRankAloneKeepsItsMessageUnprefixed) {
-  const Verdict v = agree(1, [](int) { return RankSetup{{}, 2, "--seed: expected an integer"}; })[0];
+  const Verdict v = agree(1, [](int) { return RankSetup{{}, 2, "--seed: expected an integer", ""}; })[0];
   EXPECT_EQ(v.exit_code, 2);
   EXPECT_EQ(v.message, "--seed: expected an integer");
 }
@@ -166,9 +175,9 @@ TEST(RankAgreement, OneRankAloneKeepsItsMessageUnprefixed) {
 TEST(RankAgreement, ALongErrorIsCutNotDropped) {
   const std::string long_error(10000, 'e');
   const Verdict v = same_on_every_rank(agree(2, [&](int rank) {
-    return rank ? RankSetup{{}, 1, long_error} : RankSetup{plan(1, 1, -1), 0, ""};
+    return rank ? RankSetup{{}, 1, long_error, ""} : RankSetup{plan(1, 1, -1), 0, "", ""};
   }));
-  EXPECT_EQ(v.message, "rank 1: " + long_error.substr(0, 4096));
+  EXPECT_EQ(v.message, ("rank 1: " + long_error).substr(0, 4096));
 }
 
 // tandem train's facts: ranks given the same arguments but reading different
@@ -190,7 +199,7 @@ TEST(TrainingFacts, ADifferentDatasetBehindTheSameArgumentsIsNamedAsDisagreeingS
     TrainArgs mine = args;
     mine.training_dir = dir.file(rank == 1 ? "data/half" : "data/train");
     const TrainingSetup setup = prepare_training(mine);
-    return RankSetup{run::training_facts(argv, mine, setup, 2, rank == 0 ? kNoCheckpoint : kResumeNotChecked), 0, ""};
+    return RankSetup{run::training_facts(argv, mine, setup, 2, rank == 0 ? kNoCheckpoint : kResumeNotChecked), 0, "", ""};
   }));
   EXPECT_EQ(v.exit_code, 1);
   EXPECT_EQ(v.message.rfind("ranks disagree on training steps: rank 0 has ", 0), 0u) << v.message;
@@ -211,7 +220,7 @@ TEST(TrainingFacts, AgreeingRanksResumeFromTheStepTheMainRankFound) {
   const TrainingSetup setup = prepare_training(args);
   const auto verdicts = agree(2, [&](int rank) {
     return RankSetup{run::training_facts({"--max_steps", "3"}, args, setup, 2, rank == 0 ? 2 : kResumeNotChecked), 0,
-                     ""};
+                     "", ""};
   });
   for (const Verdict& v : verdicts) {
     ASSERT_EQ(v.exit_code, 0) << v.message;
