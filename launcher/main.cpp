@@ -71,7 +71,8 @@ void write_failure_file(const std::string& message) {
 }
 
 // One process: print, record, return the code. Several: a usage error comes
-// from the same arguments and files on every rank, so rank 0 alone prints it
+// from the same arguments and files on every rank, and an error the ranks
+// agreed on (JobWideFailure) is known to every rank, so rank 0 alone prints it
 // and all ranks leave together; any other failure may be this rank's alone
 // while the others wait in a collective, so it ends the whole job at once.
 int fail(const std::string& message, int code, bool same_on_every_rank) {
@@ -112,6 +113,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     return it->second.run(rest);
+  } catch (const tandem::JobWideFailure& e) {
+    return fail(e.what(), e.exit_code(), true);
   } catch (const tandem::UsageError& e) {
     return fail(e.what(), 2, true);
   } catch (const tandem::RuntimeFailure& e) {

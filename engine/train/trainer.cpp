@@ -6,7 +6,9 @@
 #include "engine/model/tokenizer_files.h"
 #include "engine/model/vocab_padding.h"
 #include "engine/train/optimizer.h"
+#include "engine/train/resume_step.h"
 #include "engine/train/rng_state.h"
+#include "engine/train/step_count.h"
 #include "engine/train/stop_signal.h"
 #include "engine/train/sync_debug.h"
 
@@ -34,12 +36,6 @@ std::string optimizer_file(const std::string& suffix) { return "optimizer" + suf
 std::string model_file(const std::string& suffix) { return "model" + suffix + ".safetensors"; }
 std::string rng_file(int rank) { return "rng_state_" + std::to_string(rank) + ".safetensors"; }
 
-std::string format_number(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", v);
-  return text;
-}
-
 }  // namespace
 
 Trainer::Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor& executor, World& world,
@@ -59,17 +55,10 @@ Trainer::Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor
   optimizer_ = std::make_unique<AdamW>(named, adamw_settings(args));
   if (args.fp16) scaler_ = std::make_unique<LossScaler>(device);
   if (setup_.train) {
-    const size_t global_batch = static_cast<size_t>(args.per_device_train_batch_size) * me.dp_size *
-                                args.gradient_accumulation_steps;
-    order_ = std::make_unique<BatchOrder>(setup_.train->size(), global_batch, static_cast<uint64_t>(args.seed));
-    const double steps = args.max_steps > 0 ? args.max_steps : std::ceil(args.epochs * order_->steps_per_epoch());
-    // A step number is an int everywhere (checkpoint names, metrics); a cast of a larger double is undefined.
-    if (!(steps <= std::numeric_limits<int>::max()))
-      throw UsageError("--epochs " + format_number(args.epochs) + ": makes " + format_number(steps) +
-                       " optimizer steps of " + std::to_string(order_->steps_per_epoch()) +
-                       " per epoch; at most " + std::to_string(std::numeric_limits<int>::max()) + " are possible");
-    total_steps_ = static_cast<int>(steps);
-    tokens_per_step_ = static_cast<int64_t>(global_batch) * args.block_size;
+    const StepCount count = count_training_steps(args, setup_.train->size(), me.dp_size);
+    order_ = std::make_unique<BatchOrder>(setup_.train->size(), count.global_batch, static_cast<uint64_t>(args.seed));
+    total_steps_ = count.total_steps;
+    tokens_per_step_ = static_cast<int64_t>(count.global_batch) * args.block_size;
   }
   lr_schedule_ = LrSchedule{args.lr_scheduler_type, args.learning_rate, args.warmup_steps, std::max(1, total_steps_)};
   lr_schedule_.validate();
@@ -121,10 +110,10 @@ torch::Tensor Trainer::unscale_and_agree(int step) {
   return found_inf;
 }
 
-TrainOutcome Trainer::train() {
+TrainOutcome Trainer::train(std::optional<int> resume_step) {
   TrainOutcome outcome;
   if (!setup_.train) return outcome;
-  const int start = resume();
+  const int start = resume(resume_step ? *resume_step : agreed_resume_step());
   const auto t0 = Clock::now();
   auto window_start = t0;
   const double steps_per_epoch = static_cast<double>(order_->steps_per_epoch());
@@ -343,15 +332,10 @@ void Trainer::save_checkpoint(int step, double train_loss_sum, int train_loss_st
 }
 
 int Trainer::agreed_resume_step() {
-  if (world_.leads_host()) store_.remove_partials();
-  world_.barrier();
-  double newest = 0;
-  if (world_.is_main()) {
-    const auto found = store_.newest_verified([&](const std::string& warning) { log_.message("warning: " + warning); });
-    newest = found ? *found : -1;
-  }
+  const int found = find_resume_step(store_, world_.is_main(), world_.leads_host(),
+                                     [&](const std::string& warning) { log_.message("warning: " + warning); });
   // Every other rank adds 0: all resume from the folder the main rank verified.
-  return static_cast<int>(world_.sum({newest})[0]);
+  return static_cast<int>(world_.sum({world_.is_main() ? double(found) : 0.0})[0]);
 }
 
 void Trainer::check_resume_compatible(const std::string& dir, const nlohmann::json& state) {
@@ -393,8 +377,7 @@ void Trainer::check_resume_compatible(const std::string& dir, const nlohmann::js
                  std::to_string(global_batch) + " is unchanged, so every replica loads the same state");
 }
 
-int Trainer::resume() {
-  const int step_found = agreed_resume_step();
+int Trainer::resume(int step_found) {
   if (step_found < 0) return 0;
   const fs::path dir = store_.path(step_found);
   nlohmann::json state;

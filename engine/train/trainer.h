@@ -17,6 +17,7 @@
 #include "engine/train/world.h"
 
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <torch/torch.h>
 
 namespace tandem {
@@ -32,7 +33,9 @@ class Trainer {
   Trainer(const TrainArgs& args, const TrainingSetup& setup, StepExecutor& executor, World& world, const RankCoordinates& me,
           torch::Device device);
 
-  TrainOutcome train();
+  // `resume_step`: the checkpoint step every rank agreed on (run/start_agreement.h),
+  // kNoCheckpoint for none; without it the ranks find it here, collectively.
+  TrainOutcome train(std::optional<int> resume_step = std::nullopt);
   MetricRecord evaluate(int step);
   // The final model: config.json and model.safetensors in model_dir (main rank).
   void save_model();
@@ -45,7 +48,8 @@ class Trainer {
   torch::Tensor unscale_and_agree(int step);
   void inject_nonfinite_gradient(int step);
   void save_checkpoint(int step, double train_loss_sum, int train_loss_steps, double runtime);
-  int resume();
+  // Loads checkpoint `step_found` (none when negative); returns the step training starts at.
+  int resume(int step_found);
   // Main rank: the newest verified checkpoint's step, or -1; every rank gets main's answer.
   int agreed_resume_step();
   // Compares the checkpoint's recorded run with this one: refuses what cannot carry over.

@@ -1,35 +1,63 @@
 // tandem train: the path of one run, top to bottom.
 //   hyperparameters and distribution -> processes (MPI) -> setup (model shape,
-//   task, data) -> model -> strategy (one replica with data-parallel
-//   averaging, or a pipeline stage) -> trainer (steps, eval, checkpoints)
-//   -> final model. The steps from model to strategy are the run library (run/).
+//   task, data, the checkpoint to resume) -> agreement (every rank holds the
+//   same plan, or every rank leaves with the first rank's error) -> model ->
+//   strategy (one replica with data-parallel averaging, or a pipeline stage)
+//   -> trainer (steps, eval, checkpoints) -> final model. The steps from model
+//   to strategy are the run library (run/).
 
 #include "engine/config/train_args.h"
 #include "engine/error.h"
+#include "engine/train/resume_step.h"
 #include "engine/train/stop_signal.h"
 #include "engine/train/trainer.h"
 #include "engine/train/training_setup.h"
 #include "launcher/commands/commands.h"
 #include "launcher/env/env.h"
-#include "parallel/comm/consistency.h"
+#include "parallel/comm/rank_agreement.h"
 #include "parallel/comm/runtime.h"
 #include "parallel/world/comm_world.h"
 #include "run/device_choice.h"
 #include "run/execution_strategy.h"
 #include "run/rank_model.h"
 #include "run/run_distribution.h"
+#include "run/start_agreement.h"
 
+#include <c10/util/Exception.h>
+
+#include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <optional>
 
 namespace tandem::commands {
 namespace {
 
-// Everything that must be identical on every rank, as text: ranks launched
-// with different arguments or models fail at start instead of hanging later.
-std::string run_fingerprint(const std::vector<std::string>& argv, const ModelConfig& model) {
-  std::string s = config_to_hf_json(model).dump();
-  for (const auto& a : argv) s += " " + a;
-  return s;
+// The launcher says how many ranks it started before MPI does (Open MPI's
+// mpirun, or a PMI launcher such as MPICH's).
+bool started_as_one_of_several(const launcher::Env& env) {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const auto size = env.get(name); size && std::atoi(size->c_str()) > 1) return true;
+  return false;
+}
+
+// Runs one part of the setup. Its error is kept in `outcome` instead of
+// thrown, so the rank still reaches the agreement. Returns whether it succeeded.
+bool set_up(comm::RankSetup& outcome, const std::function<void()>& part) {
+  if (outcome.exit_code != 0) return false;
+  try {
+    part();
+    return true;
+  } catch (const UsageError& e) {
+    outcome = {{}, 2, e.what(), ""};
+  } catch (const RuntimeFailure& e) {
+    outcome = {{}, 1, e.what(), ""};
+  } catch (const c10::Error& e) {
+    outcome = {{}, 1, std::string("libtorch: ") + e.what_without_backtrace(), ""};
+  } catch (const std::exception& e) {
+    outcome = {{}, 1, e.what(), ""};
+  }
+  return false;
 }
 
 }  // namespace
@@ -38,18 +66,45 @@ std::string train_usage() { return train_help(launcher::Env::from_process().vars
 
 int train(const std::vector<std::string>& argv) {
   const launcher::Env env = launcher::Env::from_process();
-  const TrainArgs args = parse_train_args(argv, env.vars());
-  const launcher::Distribution distribution = run::resolve_distribution(args, env);
-  if (args.num_threads > 0) torch::set_num_threads(args.num_threads);
+  // Setup: everything a rank does before its first collective. Alone, an
+  // error is thrown as it comes; among several ranks it waits for the
+  // agreement, which every rank reaches.
+  std::optional<TrainArgs> parsed;
+  launcher::Distribution distribution;
+  comm::RankSetup outcome;
+  const bool several = started_as_one_of_several(env);
+  const auto parse = [&] {
+    parsed = parse_train_args(argv, env.vars());
+    distribution = run::resolve_distribution(*parsed, env);
+  };
+  if (several) set_up(outcome, parse);
+  else parse();
   install_stop_handler();
 
   comm::init();
   const comm::ProcessInfo& process = comm::process_info();
   parallel::CommWorld world(comm::world());
 
-  TrainingSetup setup = prepare_training(args);
-  comm::check_same_across_ranks(comm::world(), "training configuration (arguments and model)",
-                                run_fingerprint(argv, setup.model));
+  std::optional<TrainingSetup> prepared;
+  const auto prepare = [&] {
+    const TrainArgs& args = *parsed;
+    if (args.num_threads > 0) torch::set_num_threads(args.num_threads);
+    prepared = prepare_training(args);
+    int resume_step = kNoCheckpoint;
+    if (args.do_train)
+      resume_step = find_resume_step(CheckpointStore(args.output_dir, args.save_total_limit), world.is_main(),
+                                     world.leads_host(),
+                                     [](const std::string& warning) { std::cout << "warning: " << warning << std::endl; });
+    outcome.facts = run::training_facts(argv, args, *prepared,
+                                        run::data_parallel_degree(distribution, process.world_size), resume_step);
+  };
+  if (process.world_size > 1) set_up(outcome, prepare);
+  else prepare();
+  outcome.who = comm::process_label();  // "rank 2 (host algo-2)"
+  const std::vector<comm::AgreedFact> agreed = comm::agree_across_ranks(comm::world(), outcome);
+  const TrainArgs& args = *parsed;
+  TrainingSetup& setup = *prepared;
+
   const torch::Device device = run::pick_device(args.device, process.local_rank);
   std::string notice;
   TransformerModel model = run::build_rank_model(setup, args, device, &notice);
@@ -72,7 +127,7 @@ int train(const std::vector<std::string>& argv) {
   int steps_done = 0;
   bool stopped = false;
   if (args.do_train) {
-    const TrainOutcome outcome = trainer.train();
+    const TrainOutcome outcome = trainer.train(run::agreed_resume_step(agreed));
     stopped = outcome.stopped_early;
     steps_done = outcome.steps_done;
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "launcher/container/tcp_wait.h"
 #include "launcher/container/worker_reports.h"
 #include "launcher/container/worker_wait.h"
+#include "launcher/env/environment_file.h"
 #include "launcher/shell/shlex.h"
 #include "launcher/supervisor/child_process.h"
 #include "launcher/supervisor/job_failure.h"
@@ -122,11 +124,20 @@ int run_worker(const ContainerJob& job, const ContainerRun& run) {
   wait_until_accepting({job.master()}, kSshPort, run.host_wait, run.host_poll, "the master's sshd");
   {
     // Ranks that orted starts over ssh get their environment from here.
+    std::map<std::string, std::string> vars = Env::from_process().vars();
+    for (const auto& [name, value] : job.environment) vars[name] = value;
+    const EnvironmentFile file = environment_file(vars);
     std::ofstream out(run.etc_environment, std::ios::app);
-    const Env own = Env::from_process();
-    for (const auto& [name, value] : own.vars()) out << name << "=" << value << "\n";
-    for (const auto& [name, value] : job.environment) out << name << "=" << value << "\n";
+    out << file.text;
     if (!out) throw RuntimeFailure(run.etc_environment.string() + ": cannot append the job's environment");
+    if (!file.left_out.empty()) {
+      std::string names;
+      for (const auto& name : file.left_out) names += (names.empty() ? "" : ", ") + name;
+      std::cerr << "tandem: not written to " << run.etc_environment.string()
+                << " (a line break, a single quote or '#' cannot be carried there; the master's mpirun passes what "
+                   "ranks need): "
+                << names << std::endl;
+    }
   }
   start_sshd(run.sshd);
   HostWatch watch({job.master()}, kSshPort, run.host_watch);

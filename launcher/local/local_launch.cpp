@@ -60,6 +60,31 @@ SplitOptions split_custom_options(const std::vector<std::string>& tokens) {
   return split;
 }
 
+// Variables that steer mpirun and its daemons themselves: set only for the
+// ranks (-x NAME=value), never in mpirun's own environment.
+bool steers_mpirun(const std::string& name) {
+  for (const char* prefix : {"LD_", "OMPI_", "OPAL_", "PMIX_", "PRTE_", "ORTE_"})
+    if (name.rfind(prefix, 0) == 0) return true;
+  return name == "PATH";
+}
+
+// The values every host has alike (the job's environment, credentials among
+// them, and most SM_* variables): they travel by name, so argv, `ps` and
+// --dry-run show names, not values.
+std::map<std::string, std::string> shared_values(const std::vector<EmulatedHost>& hosts) {
+  std::map<std::string, std::string> shared;
+  for (const auto& [key, value] : hosts.front().environment) {
+    if (steers_mpirun(key)) continue;
+    bool same = true;
+    for (const auto& host : hosts) {
+      const auto it = host.environment.find(key);
+      same = same && it != host.environment.end() && it->second == value;
+    }
+    if (same) shared[key] = value;
+  }
+  return shared;
+}
+
 }  // namespace
 
 LocalLaunch make_local_launch(const JobSpec& job, const fs::path& job_dir, const fs::path& job_file_dir,
@@ -133,13 +158,17 @@ LocalLaunch make_local_launch(const JobSpec& job, const fs::path& job_dir, const
     for (const auto& [key, value] : job.environment) host.environment[key] = value;
     host.environment["NCCL_DEBUG"] = custom.nccl_debug;
     if (!threads_given) host.environment["OMP_NUM_THREADS"] = std::to_string(std::max(1, machine.cpus / world));
-
-    if (!plan.hosts.empty()) plan.command.push_back(":");
+    plan.hosts.push_back(std::move(host));
+  }
+  plan.forwarded_environment = shared_values(plan.hosts);
+  for (const auto& host : plan.hosts) {
+    if (&host != &plan.hosts.front()) plan.command.push_back(":");
     plan.command.insert(plan.command.end(), {"-np", std::to_string(plan.processes_per_host), "-wdir", host.cwd.string()});
-    for (const auto& [key, value] : host.environment) plan.command.insert(plan.command.end(), {"-x", key + "=" + value});
+    for (const auto& [key, value] : host.environment)
+      plan.command.insert(plan.command.end(),
+                          {"-x", plan.forwarded_environment.count(key) ? key : key + "=" + value});
     plan.command.insert(plan.command.end(), custom_split.per_host.begin(), custom_split.per_host.end());
     plan.command.insert(plan.command.end(), plan.program.begin(), plan.program.end());
-    plan.hosts.push_back(std::move(host));
   }
   return plan;
 }

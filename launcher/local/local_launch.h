@@ -12,7 +12,12 @@
 // so ranks are numbered host by host (rank r is on algo-(r / P + 1), as
 // `-map-by slot` places them on a cluster) and each sees its own host's
 // folders. Open MPI applies -x to the app context it appears in, and MCA
-// parameters to all.
+// parameters to all. A value every host has alike (the job's environment,
+// secrets included) is set in mpirun's own environment and exported by name
+// (`-x NAME`, Open MPI passes on its current value), so argv, `ps` and
+// --dry-run show the name only; values that differ per host (SM_CURRENT_HOST,
+// the host's paths) and those that steer mpirun itself (PATH, LD_*, OMPI_*)
+// are written as -x NAME=value.
 // One difference remains: a multi-instance job without MPI or SMDDP runs here
 // as one MPI world, where SageMaker would run an independent copy per host.
 
@@ -56,6 +61,8 @@ struct LocalLaunch {
   std::optional<std::filesystem::path> entry_script;
   std::vector<std::string> program;      // what every rank runs
   std::vector<std::string> command;      // the mpirun command
+  // Set in mpirun's environment: what `-x NAME` (no value) in `command` exports.
+  std::map<std::string, std::string> forwarded_environment;
   parallel::ParallelLayout layout;
 
   std::filesystem::path output_dir() const { return job_dir / "output"; }

@@ -21,8 +21,10 @@ int run_local_job(const JobSpec& job, const LocalLaunch& plan, const fs::path& j
   options.processes_per_host = plan.processes_per_host;
   options.max_run_seconds = job.max_run;
   options.stop_grace_seconds = stop_grace_seconds;
+  ChildSpec command(plan.command);
+  command.env = plan.forwarded_environment;  // the values of the names the command exports
   const JobOutcome outcome =
-      supervise_job(ChildSpec(plan.command), options, [&](const std::string& line) { metrics.observe(line); });
+      supervise_job(command, options, [&](const std::string& line) { metrics.observe(line); });
   const std::string captured = metrics.summary();
   if (!captured.empty()) std::cout << "tandem: metrics (last value of each):\n" << captured;
 

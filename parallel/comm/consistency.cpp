@@ -7,20 +7,11 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "parallel/comm/text_exchange.h"
 
 namespace tandem::comm {
 
 namespace {
-
-// FNV-1a: the same on every rank and platform, unlike std::hash.
-uint64_t fnv1a(const std::string& text) {
-  uint64_t hash = 0xcbf29ce484222325ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 0x100000001b3ull;
-  }
-  return hash;
-}
 
 // Values are shown (and gathered) up to this many bytes; hash and length tell the rest.
 constexpr std::size_t kShown = 200;
@@ -32,25 +23,13 @@ std::string quote(const std::string& prefix, std::size_t length, uint64_t hash) 
   return "\"" + shown + (length > kShown ? "...\"" : "\"") + suffix;
 }
 
-// Every rank's first `width` bytes, zero-padded.
-std::vector<std::string> gather_prefixes(Communicator& group, const std::string& value,
-                                         std::size_t width) {
-  std::vector<char> mine(width, '\0');
-  value.copy(mine.data(), width);
-  std::vector<char> all(width * std::size_t(group.size()));
-  group.allgather(mine.data(), all.data(), width, DType::UInt8);
-  std::vector<std::string> prefixes;
-  for (int r = 0; r < group.size(); ++r) prefixes.emplace_back(all.data() + r * width, width);
-  return prefixes;
-}
-
 }  // namespace
 
 void check_same_across_ranks(Communicator& any_group, const std::string& what,
                              const std::string& value) {
   // The values live in host memory: a device backend's bootstrap carries them.
   Communicator& group = any_group.host_group();
-  const int64_t mine[2] = {int64_t(fnv1a(value)), int64_t(value.size())};
+  const int64_t mine[2] = {int64_t(text_hash(value)), int64_t(value.size())};
   std::vector<int64_t> all(2 * std::size_t(group.size()));
   group.allgather(mine, all.data(), 2, DType::Int64);
 

@@ -80,22 +80,6 @@ TEST(DataParallel, ResumeAtAnotherWorldSize) {
   for (int step = 4; step <= 6; ++step) EXPECT_NEAR(lb.at(step), la.at(step), kRelTol * la.at(step)) << step;
 }
 
-TEST(DataParallel, MismatchedRanksFailAtStartWithAClearError) {
-  TempDir dir;
-  write_lm_channels(dir);
-  auto a = lm_args(dir, "x", 4), b = with_flag(lm_args(dir, "x", 4), "--learning_rate", "0.001");  // rank 1 differs
-  std::vector<std::string> argv{TANDEM_MPIRUN, "--oversubscribe", "--allow-run-as-root", "-np", "1", TANDEM_BINARY};
-  argv.insert(argv.end(), a.begin(), a.end());
-  argv.insert(argv.end(), {":", "-np", "1", TANDEM_BINARY});
-  argv.insert(argv.end(), b.begin(), b.end());
-  const auto t0 = std::chrono::steady_clock::now();
-  auto r = run_command(argv, dir.path());
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find("training configuration (arguments and model) differs between ranks"), std::string::npos) << r.err;
-  EXPECT_FALSE(fs::exists(dir.file("x/model/model.safetensors")));
-}
-
 // The pid of the process whose environment has OMPI_COMM_WORLD_RANK=rank and whose
 // command line mentions `marker`, or -1.
 int find_rank_pid(int rank, const std::string& marker) {

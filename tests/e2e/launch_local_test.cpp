@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <unistd.h>
 
 namespace tandem::e2e {
 namespace {
@@ -70,6 +71,36 @@ TEST(LaunchLocal, CustomEntryPointSeesItsHostAndItsArgumentsVerbatim) {
     EXPECT_NE(r.out.find(tag + "arg=" + substitution + "\n"), std::string::npos) << r.out;
   }
   EXPECT_FALSE(fs::exists(marker));
+}
+
+// A secret in the job's environment reaches every rank, yet neither the dry
+// run nor any process's argv (mpirun's included, read from /proc while the
+// job runs) shows it: it travels by name from mpirun's own environment.
+TEST(LaunchLocal, ASecretReachesTheRanksButNoArgv) {
+  TempDir dir;
+  const std::string secret = "s3cr3t-" + std::to_string(::getpid());
+  // awk reads the value from its environment, so no argv of the check holds it either.
+  dir.write("scripts/secret.sh",
+            "#!/bin/sh\n"
+            "echo \"secret=$AWS_SECRET_ACCESS_KEY\"\n"
+            "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' '\\n' | "
+            "awk 'index($0, ENVIRON[\"AWS_SECRET_ACCESS_KEY\"]) {n++} END {print \"argv_with_secret=\" n+0}'\n");
+  json job = {{"instance_type", "local_cpu"}, {"instance_count", 2}, {"entry_point", "scripts/secret.sh"},
+              {"environment", {{"AWS_SECRET_ACCESS_KEY", secret}}},
+              {"distribution", {{"mpi", {{"enabled", true}, {"processes_per_host", 1}}}}}};
+  const std::string job_file = write_job(dir, "job.json", job);
+  const auto dry = launch({job_file, "--job_dir", dir.file("jobdir"), "--dry-run"}, dir);
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(dry.out.find(secret), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("-x AWS_SECRET_ACCESS_KEY"), std::string::npos) << dry.out;
+
+  const auto r = launch({job_file, "--job_dir", dir.file("jobdir")}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (int rank = 0; rank < 2; ++rank) {
+    const std::string tag = "[1,mpirank:" + std::to_string(rank) + ",algo-" + std::to_string(rank + 1) + "]<stdout>:";
+    EXPECT_NE(r.out.find(tag + "secret=" + secret + "\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(tag + "argv_with_secret=0\n"), std::string::npos) << r.out;
+  }
 }
 
 // The same hostile value as a flag tandem train knows: it arrives intact, is

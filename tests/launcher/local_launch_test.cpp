@@ -31,9 +31,14 @@ class LocalPlanTest : public ::testing::Test {
     for (int i = 0; i < host; ++i) begin = std::find(std::find(begin, command.end(), ":"), command.end(), "-np");
     return Words(begin, std::find(begin, command.end(), ":"));
   }
-  static std::string value_of(const Words& context, const std::string& name) {
-    for (size_t i = 0; i + 1 < context.size(); ++i)
-      if (context[i] == "-x" && context[i + 1].rfind(name + "=", 0) == 0) return context[i + 1].substr(name.size() + 1);
+  // What a rank of this context gets for `name`: -x NAME=value, or -x NAME
+  // with the value from mpirun's own environment.
+  static std::string value_of(const LocalLaunch& p, const Words& context, const std::string& name) {
+    for (size_t i = 0; i + 1 < context.size(); ++i) {
+      if (context[i] != "-x") continue;
+      if (context[i + 1].rfind(name + "=", 0) == 0) return context[i + 1].substr(name.size() + 1);
+      if (context[i + 1] == name) return p.forwarded_environment.count(name) ? p.forwarded_environment.at(name) : "<no value>";
+    }
     return "<unset>";
   }
 
@@ -62,21 +67,40 @@ TEST_F(LocalPlanTest, TwoHostsAreTwoAppContextsOfOneMpirun) {
     const std::string name = "algo-" + std::to_string(host + 1);
     const Words context = app_context(p.command, host);
     EXPECT_EQ(Words(context.begin(), context.begin() + 4), (Words{"-np", "2", "-wdir", (job / name).string()}));
-    EXPECT_EQ(value_of(context, "SM_CURRENT_HOST"), name);
-    EXPECT_EQ(value_of(context, "SM_HOSTS"), R"(["algo-1","algo-2"])");
-    EXPECT_EQ(value_of(context, "SM_MODEL_DIR"), (job / name / "model").string());
-    EXPECT_EQ(value_of(context, "SM_OUTPUT_DIR"), (job / name / "output").string());
-    EXPECT_EQ(value_of(context, "SM_CHANNEL_TRAIN"), (job / name / "input/data/train").string());
-    EXPECT_EQ(value_of(context, "SM_NETWORK_INTERFACE_NAME"), "lo");
-    EXPECT_EQ(value_of(context, "SM_NUM_GPUS"), "0");
-    EXPECT_EQ(value_of(context, "MY_FLAG"), "on");
-    EXPECT_EQ(value_of(context, "FI_X"), "1");  // custom -x: per context, or only algo-1 would see it
-    EXPECT_EQ(value_of(context, "OMP_NUM_THREADS"), "2");  // 8 cores over 4 ranks
+    EXPECT_EQ(value_of(p, context, "SM_CURRENT_HOST"), name);
+    EXPECT_EQ(value_of(p, context, "SM_HOSTS"), R"(["algo-1","algo-2"])");
+    EXPECT_EQ(value_of(p, context, "SM_MODEL_DIR"), (job / name / "model").string());
+    EXPECT_EQ(value_of(p, context, "SM_OUTPUT_DIR"), (job / name / "output").string());
+    EXPECT_EQ(value_of(p, context, "SM_CHANNEL_TRAIN"), (job / name / "input/data/train").string());
+    EXPECT_EQ(value_of(p, context, "SM_NETWORK_INTERFACE_NAME"), "lo");
+    EXPECT_EQ(value_of(p, context, "SM_NUM_GPUS"), "0");
+    EXPECT_EQ(value_of(p, context, "MY_FLAG"), "on");
+    EXPECT_EQ(value_of(p, context, "FI_X"), "1");  // custom -x: per context, or only algo-1 would see it
+    EXPECT_EQ(value_of(p, context, "OMP_NUM_THREADS"), "2");  // 8 cores over 4 ranks
     EXPECT_EQ(Words(context.end() - p.program.size(), context.end()), p.program);
   }
   ASSERT_EQ(p.layout.ranks.size(), 4u);
   EXPECT_EQ(p.layout.ranks[2].host_index, 1);
   EXPECT_EQ(p.layout.ranks[2].local_rank, 0);
+}
+
+// The job's environment (credentials among it) reaches the ranks by name:
+// mpirun's argv, `ps` and --dry-run show the name, mpirun's own environment
+// holds the value. What differs per host, and what steers mpirun itself, stays NAME=value.
+TEST_F(LocalPlanTest, EnvironmentValuesTravelByNameNotInArgv) {
+  const auto p = plan(R"({"instance_type": "local_cpu", "instance_count": 2,
+      "environment": {"AWS_SECRET_ACCESS_KEY": "s3cr3t", "LD_PRELOAD": "/lib/shim.so"}})");
+  for (const auto& token : p.command) EXPECT_EQ(token.find("s3cr3t"), std::string::npos) << token;
+  EXPECT_EQ(p.forwarded_environment.at("AWS_SECRET_ACCESS_KEY"), "s3cr3t");
+  EXPECT_EQ(p.forwarded_environment.count("SM_CURRENT_HOST"), 0u);
+  EXPECT_EQ(p.forwarded_environment.count("LD_PRELOAD"), 0u);
+  for (int host = 0; host < 2; ++host) {
+    const Words context = app_context(p.command, host);
+    EXPECT_NE(std::find(context.begin(), context.end(), "AWS_SECRET_ACCESS_KEY"), context.end());
+    EXPECT_EQ(value_of(p, context, "AWS_SECRET_ACCESS_KEY"), "s3cr3t");
+    EXPECT_EQ(value_of(p, context, "SM_CURRENT_HOST"), "algo-" + std::to_string(host + 1));
+    EXPECT_NE(std::find(context.begin(), context.end(), "LD_PRELOAD=/lib/shim.so"), context.end());
+  }
 }
 
 TEST_F(LocalPlanTest, ACustomEntryPointRunsThroughTheShellFromTheCodeFolder) {
@@ -87,14 +111,14 @@ TEST_F(LocalPlanTest, ACustomEntryPointRunsThroughTheShellFromTheCodeFolder) {
   EXPECT_EQ(p.program, (Words{"/bin/sh", "-c", "./scripts/show_args.sh --name 'a b'"}));
   EXPECT_EQ(p.hosts[0].cwd, dir_.path() / "job/algo-1/code");
   EXPECT_EQ(p.checkpoints, dir_.path() / "ckpt");
-  EXPECT_EQ(value_of(app_context(p.command, 0), "OMP_NUM_THREADS"), "3");
+  EXPECT_EQ(value_of(p, app_context(p.command, 0), "OMP_NUM_THREADS"), "3");
 }
 
 TEST_F(LocalPlanTest, LocalGpuTakesOneRankPerGpuOfTheMachine) {
   machine_.gpus = 3;
   const auto p = plan(R"({"instance_type": "local_gpu", "distribution": {"mpi": {"enabled": true}}})");
   EXPECT_EQ(p.processes_per_host, 3);
-  EXPECT_EQ(value_of(app_context(p.command, 0), "SM_NUM_GPUS"), "3");
+  EXPECT_EQ(value_of(p, app_context(p.command, 0), "SM_NUM_GPUS"), "3");
 }
 
 TEST_F(LocalPlanTest, WhatCannotRunHere) {

@@ -9,6 +9,7 @@
 #include "engine/checkpoint/atomic_file.h"
 #include "engine/checkpoint/checkpoint_store.h"
 #include "engine/error.h"
+#include "engine/train/resume_step.h"
 #include "tests/common/temp_dir.h"
 #include "tests/runtime/support.h"
 
@@ -318,6 +319,31 @@ TEST(CheckpointCommit, TheMainHostCommitsItsPartAndTheMergeCompletesIt) {
   // SageMaker's S3 sync merges the hosts' folders.
   fs::copy(worker_host.path() / "checkpoint-2", main_host.path() / "checkpoint-2", fs::copy_options::recursive);
   EXPECT_EQ(store.complete_steps(), std::vector<int>{2});
+}
+
+// Where each rank would resume, before the ranks agree on it: the main rank
+// verifies and sets the damaged newest folder aside; another host's first
+// rank finds the same step without renaming anything; other ranks leave it
+// to their host's first rank.
+TEST(ResumeStep, EachHostsFirstRankFindsTheNewestVerifiedAndOnlyTheMainRankRenames) {
+  TempDir dir;
+  save_three(dir, -1);
+  truncate_file(dir.path() / "checkpoint-6" / shard(1));
+  fs::create_directories(dir.path() / "checkpoint-8.partial");
+  const CheckpointStore store(dir.path().string(), -1);
+  std::vector<std::string> warnings;
+  const auto warn = [&](const std::string& w) { warnings.push_back(w); };
+
+  EXPECT_EQ(find_resume_step(store, /*is_main=*/false, /*leads_host=*/false, warn), kResumeNotChecked);
+  EXPECT_TRUE(fs::exists(dir.path() / "checkpoint-8.partial")) << "only a host's first rank cleans up";
+  EXPECT_EQ(find_resume_step(store, false, true, warn), 4);
+  EXPECT_FALSE(fs::exists(dir.path() / "checkpoint-8.partial"));
+  EXPECT_TRUE(fs::exists(dir.path() / "checkpoint-6")) << "another host's first rank renames nothing";
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(find_resume_step(store, true, true, warn), 4);
+  EXPECT_TRUE(fs::exists(dir.path() / "checkpoint-6.damaged"));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(find_resume_step(CheckpointStore(dir.file("empty"), -1), true, true, warn), kNoCheckpoint);
 }
 
 }  // namespace
