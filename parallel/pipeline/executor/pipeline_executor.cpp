@@ -302,7 +302,14 @@ void PipelineExecutor::backward_input(const Action& act, StepState& step) {
   std::vector<torch::Tensor> wrt;
   if (stage > 0) wrt.push_back(s.input);
   const size_t first_parameter = wrt.size();
-  for (auto& [name, p] : model_.named_parameters(layers.begin, layers.end)) {
+  std::vector<torch::Tensor> parameters;
+  for (auto& [name, p] : model_.named_parameters(layers.begin, layers.end)) parameters.push_back(p);
+  // A head tied to an embedding on this rank (the V puts both on rank 0) uses
+  // wte without owning it: its share of wte's gradient must be asked for here.
+  if (layers.end == model_.size() && model_.config().family == ModelFamily::Gpt &&
+      model_.config().tie_embeddings && tied_copy_.empty())
+    parameters.push_back(std::dynamic_pointer_cast<GptHead>(model_.layers().back())->weight());
+  for (const torch::Tensor& p : parameters) {
     // A tied weight listed twice would get its gradient twice.
     if (std::none_of(wrt.begin() + first_parameter, wrt.end(), [&](const torch::Tensor& t) { return t.is_same(p); }))
       wrt.push_back(p);
