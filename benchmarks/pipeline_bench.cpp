@@ -8,12 +8,13 @@
 //       [--T 128] [--microbatch 2] [--steps 3] [--warmup 1] [--threads 1]
 //       [--trace_dir DIR (default: results/ beside the binary)]
 //
-// For each schedule (simple, interleaved, interleaved_virtual v=2, zb_h1) and
+// For each schedule (simple, interleaved, interleaved_virtual v=2, zb_h1, and
+// zb_v: the V-shaped zero bubble, two chunks per rank in the V placement) and
 // m = 4, 8 (microbatch size fixed, so the batch is m · microbatch):
 //   measured   1 - Σ busy / (p · makespan) over every rank's compute actions of
 //              a step (PipelineExecutor::last_step_timeline), each rank's clock
 //              taken from the exit of a barrier just before the step; median over steps
-//   theory     theoretical_bubble(spec) (uniform stages, equal F/B/W for ZB-H1)
+//   theory     theoretical_bubble(spec) (uniform stages, equal F/b/w for ZB-H1 and ZB-V)
 //   simulated  the schedule simulator fed this run's mean F, B, b (input grad)
 //              and w (weight grad) times: what the schedule gives for these costs
 //   stash      peak_stashed() / peak_stashed_bytes(), max over ranks: the
@@ -55,8 +56,9 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-// The blocks cut evenly into `stages`; the embedding joins the first stage,
-// the final norm and head the last. Layers: embedding, n blocks, norm, head.
+// The blocks cut evenly into `stages` (global stage order: the executor puts
+// them on ranks by the schedule's placement); the embedding joins the first
+// stage, the final norm and head the last. Layers: embedding, n blocks, norm, head.
 std::vector<pipeline::ChunkLayers> uniform_stages(int blocks, int stages) {
   std::vector<pipeline::ChunkLayers> out;
   const int per = blocks / stages;
@@ -159,7 +161,7 @@ std::optional<Row> measure(const Setup& setup, comm::Communicator& world, const 
                            const std::string& kind, int m) {
   const int rank = world.rank(), p = world.size();
   const int layers = setup.args.layers, T = setup.args.T, mb = setup.args.microbatch;
-  pipeline::ScheduleSpec spec{kind, p, m, kind == "interleaved_virtual" ? 2 : 1};
+  pipeline::ScheduleSpec spec{kind, p, m, kind == "interleaved_virtual" || kind == "zb_v" ? 2 : 1};
   auto model = TransformerModel::build(setup.model, 0);  // fresh: the executor unties the head's embedding copy
   pipeline::PipelineExecutor executor(model, uniform_stages(layers, p * spec.virtual_stages), groups, spec, {},
                                       torch::kCPU);
@@ -257,7 +259,7 @@ int main(int argc, char** argv) {
   parallel::ProcessGroups groups =
       parallel::make_process_groups(world, parallel::make_layout(p, p, parallel::parse_placement("cluster"), p));
   std::vector<Row> rows;
-  for (const std::string kind : {"simple", "interleaved", "interleaved_virtual", "zb_h1"})
+  for (const std::string kind : {"simple", "interleaved", "interleaved_virtual", "zb_h1", "zb_v"})
     for (const int m : {4, 8})
       if (auto row = measure(setup, world, groups, kind, m)) rows.push_back(*row);
   if (rank == 0) print_summary(setup, p, rows);

@@ -29,6 +29,7 @@ void check_active_microbatches(const launcher::ModelParallelParams& mp, const pi
 std::string schedule_kind(const launcher::ModelParallelParams& mp) {
   if (mp.pipeline == "simple") return "simple";
   if (mp.schedule_variant == "zb_h1") return "zb_h1";
+  if (mp.schedule_variant == "zb_v") return "zb_v";
   if (mp.virtual_stages > 1) return "interleaved_virtual";
   return "interleaved";
 }
@@ -54,7 +55,7 @@ ParallelPlan make_parallel_plan(const launcher::ModelParallelParams& mp, int wor
     throw UsageError("per_device_train_batch_size " + std::to_string(per_device_batch) +
                      " is not divisible by microbatches " + std::to_string(mp.microbatches));
   plan.schedule = {schedule_kind(mp), mp.pp_size, mp.microbatches, mp.virtual_stages};
-  pipeline::check_spec(plan.schedule);
+  plan.placement = pipeline::placement_of(plan.schedule);
   check_active_microbatches(mp, plan.schedule);
 
   // Compute: forward + backward (about 3x forward) flops per token. Memory:
@@ -68,7 +69,10 @@ ParallelPlan make_parallel_plan(const launcher::ModelParallelParams& mp, int wor
     plan.layers.push_back({name, 3.0 * c.flops_per_token, 16.0 * c.parameters + c.activation_bytes_per_token * tokens_per_microbatch,
                            c.parameters});
   }
-  plan.stages = pipeline::partition_layers(plan.layers, mp.pp_size * mp.virtual_stages, mp.memory_weight);
+  // Stages in global order (the embedding in stage 0, the head in the last);
+  // the placement puts them on ranks — for zb_v rank r runs stages r and
+  // 2p-1-r, so the embedding and the head both live on rank 0.
+  plan.stages = pipeline::partition_layers(plan.layers, plan.placement.stages(), mp.memory_weight);
   return plan;
 }
 

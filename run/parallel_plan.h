@@ -19,6 +19,7 @@ struct ParallelPlan {
   pipeline::ScheduleSpec schedule;
   std::vector<pipeline::LayerWeight> layers;
   std::vector<pipeline::StageSpan> stages;  // partitions × virtual_stages, in global stage order
+  pipeline::StagePlacement placement;       // which rank and chunk runs each of those stages
 };
 
 // Throws UsageError naming the parameter when the configuration cannot run on
@@ -30,7 +31,8 @@ ParallelPlan make_parallel_plan(const launcher::ModelParallelParams& mp, int wor
 // The layers of every global stage, as the pipeline executor takes them.
 std::vector<pipeline::ChunkLayers> stage_layers(const ParallelPlan& plan);
 
-// SMP's `pipeline` and tandem's virtual_stages / zero_bubble to a schedule kind.
+// SMP's `pipeline` and tandem's virtual_stages / zero_bubble to a schedule kind
+// (zero_bubble with virtual_stages 2 is the V-shaped zb_v).
 std::string schedule_kind(const launcher::ModelParallelParams& mp);
 
 }  // namespace tandem::run

@@ -43,11 +43,11 @@ int plan(const std::vector<std::string>& argv) {
   const run::ParallelPlan plan = run::make_parallel_plan(mp, world, pph, model, args.block_size,
                                                args.per_device_train_batch_size.value_or(mp.microbatches));
 
-  // Each rank's stage layers: chunk c of pipeline rank r is global stage c*p + r.
+  // Each rank's stage layers, chunk by chunk, where the schedule's placement puts them.
   auto stage_layers = [&](int pp_rank) {
     std::string text;
-    for (int s = pp_rank; s < static_cast<int>(plan.stages.size()); s += plan.layout.pp_size) {
-      const auto& st = plan.stages[s];
+    for (int c = 0; c < plan.placement.chunks(); ++c) {
+      const auto& st = plan.stages[plan.placement.stage(pp_rank, c)];
       std::string names = plan.layers[st.begin].name;
       if (st.end - st.begin > 1) names += ".." + plan.layers[st.end - 1].name;
       text += (text.empty() ? "" : "; ") + names;

@@ -244,12 +244,13 @@ void read_model_chunks(const JsonObject& p, ModelParallelParams& mp) {
   }
   if (p.has("zero_bubble") && p["zero_bubble"].get<bool>()) {
     // ZB-H1 is a variant of the one-forward-one-backward schedule with one
-    // model chunk per rank.
+    // model chunk per rank; with two chunks per rank it is the V-shaped ZB-V.
     if (mp.pipeline != "interleaved") p.at("zero_bubble").fail("needs pipeline \"interleaved\", got \"" + mp.pipeline + "\"");
-    if (mp.virtual_stages != 1) {
-      p.at("zero_bubble").fail("needs virtual_stages 1, got " + std::to_string(mp.virtual_stages));
+    if (mp.virtual_stages > 2) {
+      p.at("zero_bubble").fail("needs virtual_stages 1 (ZB-H1) or 2 (the V-shaped ZB-V), got " +
+                               std::to_string(mp.virtual_stages));
     }
-    mp.schedule_variant = "zb_h1";
+    mp.schedule_variant = mp.virtual_stages == 2 ? "zb_v" : "zb_h1";
   }
 }
 

@@ -33,7 +33,7 @@ struct ModelParallelParams {
   bool horovod = false;
   bool deterministic_server = false;
   int virtual_stages = 1;                      // tandem: model chunks per pipeline rank
-  std::string schedule_variant;                // tandem: "" or "zb_h1" (key zero_bubble)
+  std::string schedule_variant;                // tandem: "", "zb_h1" or, with virtual_stages 2, "zb_v" (key zero_bubble)
   int tensor_parallel_degree = 1;              // only 1 is supported yet
   // One line per given parameter that is accepted but changes nothing in
   // tandem, saying why; `tandem train` and `tandem plan` print them.

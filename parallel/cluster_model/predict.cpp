@@ -196,8 +196,11 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
         sums[s].activation += layers[i].activation_bytes_per_token;
         sums[s].ops += layers[i].forward_ops;
       }
-    // The last stage keeps its own copy of a tied embedding (docs/architecture.md).
-    if (job.shape.tied) sums.back().parameters += vocab_rows;
+    const pipeline::StagePlacement& placement = schedule.placement;
+    // The last stage keeps its own copy of a tied embedding (docs/architecture.md),
+    // unless the placement puts it on the embedding's rank (the V).
+    const bool tied_apart = job.shape.tied && !placement.same_rank(0, stages - 1);
+    if (tied_apart) sums.back().parameters += vocab_rows;
 
     // The pipeline moves at its slowest chunk's pace: the simulator takes one cost per action kind.
     pipeline::Costs costs{0, 0, 0, 0, 0};
@@ -211,9 +214,10 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
     // Activations (and their gradients) between consecutive stages of every replica.
     const double message_bytes = tokens_per_microbatch * job.shape.d_model * kHalfBytes;
     for (int s = 0; s + 1 < stages; ++s) {
+      if (placement.same_rank(s, s + 1)) continue;  // handed over within the rank
       std::map<int, int> crossing_per_host;
       for (int d = 0; d < out.dp_size; ++d) {
-        const int from = layout.rank_of(s % p, d), to = layout.rank_of((s + 1) % p, d);
+        const int from = layout.rank_of(placement.rank_of(s), d), to = layout.rank_of(placement.rank_of(s + 1), d);
         const bool crosses = layout.ranks[from].host_index != layout.ranks[to].host_index;
         if (crosses) ++crossing_per_host[layout.ranks[from].host_index];
         (crosses ? out.inter_host_bytes : out.intra_host_bytes) += 2.0 * st.microbatches * message_bytes;
@@ -243,7 +247,7 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
     const auto rings = ring_groups(layout, dp_groups);
     double finish = 0, slowest_reduce = 0;
     std::vector<double> rank_parameters(p, 0.0);
-    for (int s = 0; s < stages; ++s) rank_parameters[s % p] += sums[s].parameters;
+    for (int s = 0; s < stages; ++s) rank_parameters[placement.rank_of(s)] += sums[s].parameters;
     for (int r = 0; r < p; ++r) {
       const double bytes = kGradientBytes * rank_parameters[r];
       const double t = allreduce_seconds(cluster, rings[r], bytes);
@@ -253,9 +257,9 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
     }
     // The embedding's and the head's copy of a tied embedding are summed each step.
     double tied_s = 0;
-    if (job.shape.tied) {
+    if (tied_apart) {
       std::vector<std::vector<int>> pairs;
-      for (int d = 0; d < out.dp_size; ++d) pairs.push_back({layout.rank_of(0, d), layout.rank_of(p - 1, d)});
+      for (int d = 0; d < out.dp_size; ++d) pairs.push_back({layout.rank_of(0, d), layout.rank_of(placement.rank_of(stages - 1), d)});
       const auto tied_rings = ring_groups(layout, pairs);
       for (const auto& g : tied_rings) {
         tied_s = std::max(tied_s, allreduce_seconds(cluster, g, kGradientBytes * vocab_rows));
@@ -269,10 +273,11 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
     // its peak, and the loss's logits chunk on the rank of the last stage.
     for (int r = 0; r < p; ++r) {
       double chunk_activation = 0;
-      for (int s = r; s < stages; s += p) chunk_activation = std::max(chunk_activation, sums[s].activation);
+      for (int c = 0; c < placement.chunks(); ++c)
+        chunk_activation = std::max(chunk_activation, sums[placement.stage(r, c)].activation);
       double bytes = kBytesPerParameter * rank_parameters[r] +
                      sim.peak_stashed[r] * chunk_activation * tokens_per_microbatch;
-      if ((stages - 1) % p == r) bytes += head_transient;
+      if (placement.rank_of(stages - 1) == r) bytes += head_transient;
       if (bytes > out.memory_bytes) {
         out.memory_bytes = bytes;
         out.parameters_fullest = rank_parameters[r];

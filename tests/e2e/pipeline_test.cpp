@@ -62,6 +62,11 @@ INSTANTIATE_TEST_SUITE_P(
         // reducer, and the encoder's Linear layers split as GPT's Conv1D do.
         PipelineCase{"p2_dp2_zero_bubble", 4, "ddp=True,microbatches=4,partitions=2,zero_bubble=True", 2},
         PipelineCase{"encoder_p2_zero_bubble", 2, "microbatches=2,partitions=2,zero_bubble=True", 1, "encoder-tiny"},
+        // The V-shaped zero bubble: rank 0 runs the embedding and the head
+        // (stages 0 and 3), rank 1 turns the V (stages 1 and 2) within itself.
+        PipelineCase{"p2_zero_bubble_v", 2, "microbatches=4,partitions=2,virtual_stages=2,zero_bubble=True", 1},
+        PipelineCase{"p2_dp2_zero_bubble_v", 4,
+                     "ddp=True,microbatches=4,partitions=2,virtual_stages=2,zero_bubble=True", 2},
         // Virtual stages with fewer microbatches than partitions.
         PipelineCase{"p2_v2_m1_virtual", 2, "microbatches=1,partitions=2,virtual_stages=2", 1, "gpt-tiny", 4},
         // Rank 1 needs microbatch 4's activation before others rank 0 sent

@@ -85,6 +85,29 @@ TEST(Plan, ActiveMicrobatchesBelowTheSchedulesCountIsRefused) {
   EXPECT_EQ(one_f_one_b.exit_code, 0) << one_f_one_b.err;
 }
 
+// zero_bubble with two chunks per rank is the V: rank 0 runs the first and the
+// last stage (embedding and head), rank 1 the two in the middle.
+TEST(Plan, ZeroBubbleWithTwoChunksPrintsTheV) {
+  TempDir dir;
+  auto r = run_tandem({"plan", "--mp_parameters", "partitions=2,microbatches=4,virtual_stages=2,zero_bubble=True",
+                       "--processes_per_host", "2", "--model_name_or_path", "gpt-tiny", "--json", "True"},
+                      dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = nlohmann::json::parse(r.out);
+  ASSERT_EQ(rows.size(), 2u);
+  const std::string rank0 = rows[0]["stage_layers"].get<std::string>();
+  EXPECT_EQ(rank0.rfind("embedding", 0), 0u) << rank0;
+  EXPECT_NE(rank0.find("head"), std::string::npos) << rank0;
+  EXPECT_EQ(rows[1]["stage_layers"].get<std::string>().find("head"), std::string::npos);
+  auto text = run_tandem({"plan", "--mp_parameters", "partitions=2,microbatches=4,virtual_stages=2,zero_bubble=True",
+                          "--processes_per_host", "2", "--model_name_or_path", "gpt-tiny"},
+                         dir.path());
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("schedule zb_v, 4 microbatches"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("theoretical bubble: 4.0% of the step"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("F0.1"), std::string::npos) << text.out;  // the grid draws the second chunk
+}
+
 TEST(Plan, InertParametersArePrinted) {
   TempDir dir;
   auto r = run_tandem({"plan", "--mp_parameters", "partitions=2,deterministic_server=True", "--processes_per_host", "2",

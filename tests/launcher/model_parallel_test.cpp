@@ -115,8 +115,9 @@ TEST(ModelParallel, PlacementLetterFormsAreKeptForTheTopology) {
   EXPECT_EQ(parse(R"({"partitions": 2, "placement_strategy": "TPD"})").placement_strategy, "TPD");
 }
 
-TEST(ModelParallel, ZeroBubbleSelectsZbH1) {
+TEST(ModelParallel, ZeroBubbleSelectsZbH1OrWithTwoChunksTheV) {
   EXPECT_EQ(parse(R"({"partitions": 2, "zero_bubble": true})").schedule_variant, "zb_h1");
+  EXPECT_EQ(parse(R"({"partitions": 2, "zero_bubble": true, "virtual_stages": 2})").schedule_variant, "zb_v");
   EXPECT_EQ(parse(R"({"partitions": 2, "zero_bubble": false})").schedule_variant, "");
 }
 
@@ -163,8 +164,8 @@ TEST(ModelParallel, EveryValidationErrorNamesTheKey) {
   EXPECT_ERROR(parse(R"({"partitions": 2, "virtual_stages": 0})"), UsageError, at + "virtual_stages: expected an integer >= 1");
   EXPECT_ERROR(parse(R"({"partitions": 2, "zero_bubble": true, "pipeline": "simple"})"), UsageError,
                at + "zero_bubble: needs pipeline \"interleaved\"");
-  EXPECT_ERROR(parse(R"({"partitions": 2, "zero_bubble": true, "virtual_stages": 2})"), UsageError,
-               at + "zero_bubble: needs virtual_stages 1, got 2");
+  EXPECT_ERROR(parse(R"({"partitions": 2, "zero_bubble": true, "virtual_stages": 3})"), UsageError,
+               at + "zero_bubble: needs virtual_stages 1 (ZB-H1) or 2 (the V-shaped ZB-V), got 3");
   EXPECT_ERROR(parse(R"({"partitions": 2, "contiguous": 1})"), UsageError, at + "contiguous: expected true or false");
   EXPECT_ERROR(parse(R"({"partitions": 2, "partition_file": 3})"), UsageError, at + "partition_file: expected a string");
   EXPECT_ERROR(parse(R"([2])"), UsageError, "distribution: smdistributed.modelparallel.parameters: expected a JSON object");

@@ -110,7 +110,8 @@ TEST(ScheduleSpecCheck, RefusesWhatItCannotSchedule) {
   EXPECT_EQ(error_message_of<UsageError>([] {
               build_schedule({"1f1b", 2, 4});
             }),
-            "pipeline=\"1f1b\" is not one of \"simple\", \"interleaved\", \"interleaved_virtual\", \"zb_h1\"");
+            "pipeline=\"1f1b\" is not one of \"simple\", \"interleaved\", \"interleaved_virtual\", \"zb_h1\", "
+            "\"zb_v\"");
   EXPECT_EQ(error_message_of<UsageError>([] { build_schedule({"simple", 0, 4}); }), "partitions=0 must be >= 1");
   EXPECT_EQ(error_message_of<UsageError>([] { build_schedule({"interleaved", 2, 0}); }), "microbatches=0 must be >= 1");
   EXPECT_EQ(error_message_of<UsageError>([] { build_schedule({"interleaved_virtual", 2, 4, 0}); }), "virtual_stages=0 must be >= 1");

@@ -45,7 +45,8 @@ TEST_P(EverySchedule, IsValidDeadlockFreeAndHasTheBubbleOfItsFormula) {
   if (closed) {
     EXPECT_NEAR(result.bubble_fraction, *closed, 1e-12);
   } else {
-    EXPECT_LT(spec.microbatches, spec.pp_size) << "closed forms cover every m >= p";
+    EXPECT_LT(spec.microbatches, spec.kind == "zb_v" ? 2 * spec.pp_size - 1 : spec.pp_size)
+        << "closed forms cover every m >= p (the V: m >= 2p - 1)";
   }
 }
 
@@ -74,6 +75,8 @@ std::vector<ScheduleSpec> schedule_table() {
                                                                       {4, 2, 4}}) {
     specs.push_back({"interleaved_virtual", p, m, v});
   }
+  for (const auto& [p, m] : std::vector<std::pair<int, int>>{{1, 1}, {2, 3}, {2, 4}, {3, 5}, {4, 8}, {8, 16}})
+    specs.push_back({"zb_v", p, m, 2});
   return specs;
 }
 
@@ -147,10 +150,12 @@ TEST(InterleavedVirtual, FewerMicrobatchesThanPartitions) {
 // The printed bubble is the simulator's unit-cost value for every spec a
 // builder accepts; wherever a closed form holds it agrees.
 TEST(Bubble, TheSimulatorIsTheReferenceOverTheWholeGrid) {
-  for (const std::string kind : {"simple", "interleaved", "interleaved_virtual", "zb_h1"}) {
+  for (const std::string kind : {"simple", "interleaved", "interleaved_virtual", "zb_h1", "zb_v"}) {
     for (int p = 1; p <= 8; ++p) {
       for (int m = 1; m <= 12; ++m) {
-        for (int v : kind == "interleaved_virtual" ? std::vector<int>{2, 3, 4} : std::vector<int>{1}) {
+        for (int v : kind == "interleaved_virtual" ? std::vector<int>{2, 3, 4}
+                     : kind == "zb_v"              ? std::vector<int>{2}
+                                                   : std::vector<int>{1}) {
           const ScheduleSpec spec{kind, p, m, v};
           if (kind == "interleaved_virtual" && p < 2) continue;
           const SimulationResult result = simulate(build_schedule(spec));
@@ -160,7 +165,7 @@ TEST(Bubble, TheSimulatorIsTheReferenceOverTheWholeGrid) {
           if (closed) {
             EXPECT_NEAR(*closed, result.bubble_fraction, 1e-12) << name_of(spec);
           }
-          if (m >= p) {
+          if (m >= (kind == "zb_v" ? 2 * p - 1 : p)) {
             EXPECT_TRUE(closed.has_value()) << name_of(spec);
           }
         }
@@ -245,8 +250,9 @@ TEST(Simulator, ReportsADeadlockNamingTheBlockedRank) {
   // Rank 0 never sends its activation: rank 1 waits forever.
   using K = ActionKind;
   const Schedule broken = {
-      {{K::Forward, 0, 0, -1}, {K::Backward, 0, 0, -1}, {K::ReduceGradients, -1, 0, -1}},
-      {{K::RecvActivation, 0, 0, 0}, {K::Forward, 0, 0, -1}, {K::Backward, 0, 0, -1}, {K::ReduceGradients, -1, 0, -1}}};
+      StagePlacement::looped(2, 1),
+      {{{K::Forward, 0, 0, -1}, {K::Backward, 0, 0, -1}, {K::ReduceGradients, -1, 0, -1}},
+       {{K::RecvActivation, 0, 0, 0}, {K::Forward, 0, 0, -1}, {K::Backward, 0, 0, -1}, {K::ReduceGradients, -1, 0, -1}}}};
   const SimulationResult result = simulate(broken);
   EXPECT_EQ(result.deadlock, "deadlock: rank 1 waits at action 0 RecvActivation(microbatch 0, chunk 0, from stage 0)");
 }

@@ -59,5 +59,21 @@ TEST(ParallelPlan, AGoodLayoutCutsEveryLayerIntoStages) {
   EXPECT_EQ(layers[0].end, layers[1].begin);
 }
 
+// The V: four stages in layer order, rank r running stages r and 3 - r, so
+// rank 0 holds the embedding (stage 0) and the head (stage 3).
+TEST(ParallelPlan, ZeroBubbleVPlacesTheFirstAndLastStageOnRankZero) {
+  const TransformerModel model = TransformerModel::build(preset_config("gpt-tiny"), 42);
+  const ParallelPlan plan = make_parallel_plan(
+      launcher::parse_mp_parameters_arg("partitions=2,microbatches=4,virtual_stages=2,zero_bubble=True"), 2, 2, model,
+      32, 8);
+  EXPECT_EQ(plan.schedule.kind, "zb_v");
+  EXPECT_EQ(plan.placement, pipeline::StagePlacement::v_shape(2));
+  ASSERT_EQ(plan.stages.size(), 4u);
+  EXPECT_EQ(plan.stages[plan.placement.stage(0, 0)].begin, 0);
+  EXPECT_EQ(static_cast<size_t>(plan.stages[plan.placement.stage(0, 1)].end), model.layers().size());
+  EXPECT_EQ(plan.placement.stage(1, 0), 1);
+  EXPECT_EQ(plan.placement.stage(1, 1), 2);
+}
+
 }  // namespace
 }  // namespace tandem::run

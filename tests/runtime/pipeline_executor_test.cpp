@@ -5,7 +5,9 @@
 // gradients equal one process's forward/backward on the same batch. The cases
 // cover GPipe, 1F1B at 2 and 4 stages, zero bubble, virtual stages whose
 // messages arrive out of order (p=2, m=5, v=2), and a pipeline replicated
-// twice under both placements (the reducer and the tied pair inside).
+// twice under both placements (the reducer and the tied pair inside), and the
+// V-shaped zero bubble (embedding and head on rank 0, the turn handed over
+// within rank p-1) at 2 and 4 stages and replicated.
 #include "engine/train/replica_executor.h"
 #include "parallel/world/comm_world.h"
 #include "run/execution_strategy.h"
@@ -29,6 +31,7 @@ struct PipelineCase {
   int processes;
   std::string mp_parameters;  // --mp_parameters, SageMaker's command-line form
   int replica_batch;
+  int layers = 2;  // gpt-tiny's blocks; the V over 4 ranks needs 8 stages, so 6 blocks
 };
 
 // One process over the whole global batch: the reference gradients by name, and the mean loss.
@@ -54,7 +57,8 @@ class PipelineStep : public ::testing::TestWithParam<PipelineCase> {};
 
 TEST_P(PipelineStep, OneStepsGradientsEqualOneProcess) {
   const auto& c = GetParam();
-  const ModelConfig config = preset_config("gpt-tiny");
+  ModelConfig config = preset_config("gpt-tiny");
+  config.n_layer = c.layers;
   // Every rank builds the whole model from the same seed, as `tandem train` does
   // (here before the threads start: building seeds torch's global generator).
   std::vector<TransformerModel> models;
@@ -107,6 +111,12 @@ INSTANTIATE_TEST_SUITE_P(
                       // Rank 1 needs microbatch 4's activation before others rank 0
                       // sent earlier: the channels hold messages taken out of order.
                       PipelineCase{"p2_v2_m5_out_of_order", 2, "microbatches=5,partitions=2,virtual_stages=2", 10},
+                      PipelineCase{"p2_m4_zero_bubble_v", 2, "microbatches=4,partitions=2,virtual_stages=2,zero_bubble=True", 8},
+                      // Fewer microbatches than the V is deep (2p - 1): PyTorch's cut-down order.
+                      PipelineCase{"p2_m2_zero_bubble_v", 2, "microbatches=2,partitions=2,virtual_stages=2,zero_bubble=True", 4},
+                      PipelineCase{"p4_m8_zero_bubble_v", 4, "microbatches=8,partitions=4,virtual_stages=2,zero_bubble=True", 8, 6},
+                      PipelineCase{"p2_dp2_zero_bubble_v", 4,
+                                   "ddp=True,microbatches=4,partitions=2,virtual_stages=2,zero_bubble=True", 4},
                       PipelineCase{"p2_dp2_cluster", 4, "ddp=True,microbatches=2,partitions=2", 4},
                       PipelineCase{"p2_dp2_spread", 4,
                                    "ddp=True,microbatches=2,partitions=2,placement_strategy=spread", 4}),

@@ -17,38 +17,38 @@ std::string describe_key(const MessageKey& key) {
 }  // namespace
 
 SendOrder send_order_of(const Schedule& schedule) {
-  const int p = static_cast<int>(schedule.size());
   SendOrder order;
-  for (int rank = 0; rank < p; ++rank)
+  for (int rank = 0; rank < static_cast<int>(schedule.size()); ++rank)
     for (const Action& a : schedule[rank])
       if (is_send(a.kind)) {
-        const MessageKey key = message_key(a, global_stage(a.chunk, rank, p));
-        order[{rank, std::get<3>(key) % p}].push_back(key);
+        const MessageKey key = message_key(a, schedule.stage_of(a, rank));
+        order[{rank, schedule.placement.rank_of(std::get<3>(key))}].push_back(key);
       }
   return order;
 }
 
-SendOrder evaluation_send_order(int pipeline_ranks, int stages) {
+SendOrder evaluation_send_order(const StagePlacement& placement) {
   SendOrder order;
-  for (int s = 0; s + 1 < stages; ++s)
-    order[{s % pipeline_ranks, (s + 1) % pipeline_ranks}].push_back(MessageKey{false, 0, s, s + 1});
+  for (int s = 0; s < placement.last_stage(); ++s)
+    if (!placement.same_rank(s, s + 1))
+      order[{placement.rank_of(s), placement.rank_of(s + 1)}].push_back(MessageKey{false, 0, s, s + 1});
   return order;
 }
 
 MessageKey parameter_gather_key(int stage) { return MessageKey{false, -1, stage, 0}; }
 
-SendOrder parameter_gather_order(int pipeline_ranks, int stages) {
+SendOrder parameter_gather_order(const StagePlacement& placement) {
   SendOrder order;
-  for (int s = 0; s < stages; ++s)
-    if (s % pipeline_ranks != 0) order[{s % pipeline_ranks, 0}].push_back(parameter_gather_key(s));
+  for (int s = 0; s < placement.stages(); ++s)
+    if (placement.rank_of(s) != 0) order[{placement.rank_of(s), 0}].push_back(parameter_gather_key(s));
   return order;
 }
 
-std::vector<std::pair<int, int>> channel_pairs(const Schedule& schedule, int pipeline_ranks, int stages) {
+std::vector<std::pair<int, int>> channel_pairs(const Schedule& schedule) {
   std::set<std::pair<int, int>> pairs;
-  for (const auto& [pair, keys] : parameter_gather_order(pipeline_ranks, stages)) pairs.insert(pair);
+  for (const auto& [pair, keys] : parameter_gather_order(schedule.placement)) pairs.insert(pair);
   for (const auto& [pair, keys] : send_order_of(schedule)) pairs.insert(pair);
-  for (const auto& [pair, keys] : evaluation_send_order(pipeline_ranks, stages)) pairs.insert(pair);
+  for (const auto& [pair, keys] : evaluation_send_order(schedule.placement)) pairs.insert(pair);
   return {pairs.begin(), pairs.end()};
 }
 

@@ -28,12 +28,13 @@ namespace tandem::pipeline {
 using SendOrder = std::map<std::pair<int, int>, std::vector<MessageKey>>;
 
 // The send order of a whole schedule (every rank's list), and of an
-// evaluation pass (activations only, stage after stage, one microbatch).
+// evaluation pass (activations only, stage after stage, one microbatch; none
+// between two stages of one rank).
 SendOrder send_order_of(const Schedule& schedule);
-SendOrder evaluation_send_order(int pipeline_ranks, int stages);
+SendOrder evaluation_send_order(const StagePlacement& placement);
 // Saving the model: every stage not on rank 0 sends its parameters to rank 0.
 MessageKey parameter_gather_key(int stage);
-SendOrder parameter_gather_order(int pipeline_ranks, int stages);
+SendOrder parameter_gather_order(const StagePlacement& placement);
 
 class OrderedChannels {
  public:
@@ -65,6 +66,6 @@ class OrderedChannels {
 };
 
 // Every ordered pair that a schedule or an evaluation pass of it may use.
-std::vector<std::pair<int, int>> channel_pairs(const Schedule& schedule, int pipeline_ranks, int stages);
+std::vector<std::pair<int, int>> channel_pairs(const Schedule& schedule);
 
 }  // namespace tandem::pipeline

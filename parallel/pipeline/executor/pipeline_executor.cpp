@@ -24,7 +24,8 @@ struct PipelineExecutor::Stash {
   torch::Tensor input;        // received activation (requires grad), undefined on stage 0
   torch::Tensor output;       // stage output, or the scaled loss on the last stage
   torch::Tensor grad_output;  // received from the next stage
-  torch::Tensor grad_input;   // to send to the previous stage
+  torch::Tensor grad_input;   // to send to the previous stage (or hand over, on this rank)
+  int64_t counted_bytes = 0;  // of the tensors above that this stash adds to the step's activation bytes
   // Zero-bubble split: what BackwardInput left for BackwardWeight (the affine
   // maps' (X, dY) and the other parameters' gradients).
   WeightGradientStash weight_grads;
@@ -42,13 +43,16 @@ PipelineExecutor::PipelineExecutor(TransformerModel& model, std::vector<ChunkLay
       spec_(spec),
       device_(device),
       stage_through_host_(reducer_options.stage_through_host) {
-  for (size_t s = me_.pp_rank; s < stage_layers_.size(); s += me_.pp_size) chunks_.push_back(stage_layers_[s]);
   const Schedule full = build_schedule(spec_);
+  placement_ = full.placement;
+  if (static_cast<int>(stage_layers_.size()) != placement_.stages())
+    throw RuntimeFailure("pipeline: " + std::to_string(stage_layers_.size()) + " stages of layers for a schedule of " +
+                         std::to_string(placement_.stages()) + " stages");
+  for (int c = 0; c < placement_.chunks(); ++c) chunks_.push_back(stage_layers_[stage_of(c)]);
   schedule_ = full[me_.pp_rank];
-  const int stages = static_cast<int>(stage_layers_.size());
-  channels_ = std::make_unique<OrderedChannels>(*pipeline_group_, channel_pairs(full, me_.pp_size, stages));
+  channels_ = std::make_unique<OrderedChannels>(*pipeline_group_, channel_pairs(full));
   step_order_ = send_order_of(full);
-  evaluation_order_ = evaluation_send_order(me_.pp_size, stages);
+  evaluation_order_ = evaluation_send_order(placement_);
   // Boundaries carry the autocast dtype (half the bytes under bf16), as Megatron does.
   boundary_dtype_ = model_.autocast().value_or(torch::kFloat32);
   // The last stage computes logits with the embedding matrix; when the
@@ -135,7 +139,7 @@ LossSums PipelineExecutor::forward_backward(const std::vector<Batch>& micro_step
   for (size_t k = 0; k < micro_steps.size(); ++k)
     run_step(micro_steps[k], /*sync=*/k + 1 == micro_steps.size(), 1.0 / (accumulation * spec_.microbatches),
              loss_sum);
-  if (last_stage() % me_.pp_size != me_.pp_rank || !holds_head()) return {torch::Tensor(), 0};
+  if (rank_of_stage(last_stage()) != me_.pp_rank || !holds_head()) return {torch::Tensor(), 0};
   return {loss_sum / accumulation, 1.0};
 }
 
@@ -154,11 +158,14 @@ struct PipelineExecutor::StepState {
   int64_t stashed_bytes = 0;
 
   Stash& of(const Action& act) { return stash[{act.chunk, act.microbatch}]; }
-  void count(const torch::Tensor& t) { stashed_bytes += t.numel() * t.element_size(); }
+  void count(Stash& s, const torch::Tensor& t) {
+    s.counted_bytes += t.numel() * t.element_size();
+    stashed_bytes += t.numel() * t.element_size();
+  }
   // A microbatch's backward is done: its activations go.
   void release(Stash& s) {
-    if (s.input.defined()) stashed_bytes -= s.input.numel() * s.input.element_size();
-    if (s.output.defined() && s.output.dim() > 0) stashed_bytes -= s.output.numel() * s.output.element_size();
+    stashed_bytes -= s.counted_bytes;
+    s.counted_bytes = 0;
     s.input = torch::Tensor();
     s.output = torch::Tensor();
     s.grad_output = torch::Tensor();
@@ -215,7 +222,7 @@ void PipelineExecutor::receive_boundary(const Action& act, StepState& step) {
     s.grad_output = s.output.defined() ? buffer.to(s.output.scalar_type()) : buffer;
   } else {
     s.input = buffer.requires_grad_(true);
-    step.count(buffer);
+    step.count(s, buffer);
   }
 }
 
@@ -226,6 +233,28 @@ void PipelineExecutor::send_boundary(const Action& act, StepState& step) {
   if (gradient) s.grad_input = torch::Tensor();
 }
 
+// The V's turn (stages p-1 and p on rank p-1): the previous stage's output
+// becomes this stage's input on the rank itself, cut from its graph as a
+// received tensor is, so each stage keeps a backward of its own. It takes the
+// boundary dtype the wire would give it, so the numbers do not depend on where
+// the stages live.
+void PipelineExecutor::hand_over_activation(const Action& act, StepState& step) {
+  Stash& s = step.of(act);
+  const Stash& previous = step.stash[{placement_.chunk_of(stage_of(act.chunk) - 1), act.microbatch}];
+  torch::Tensor handed = previous.output.detach().to(boundary_dtype_);
+  // A cast makes a copy the stash holds; without one it is the previous stage's output, counted there.
+  if (handed.data_ptr() != previous.output.data_ptr()) step.count(s, handed);
+  s.input = handed.requires_grad_(true);
+}
+
+// The V's turn backwards: the next stage's input gradient, on this rank.
+void PipelineExecutor::hand_over_gradient(const Action& act, StepState& step) {
+  Stash& s = step.of(act);
+  Stash& next = step.stash[{placement_.chunk_of(stage_of(act.chunk) + 1), act.microbatch}];
+  s.grad_output = next.grad_input.to(boundary_dtype_).to(s.output.scalar_type());
+  next.grad_input = torch::Tensor();
+}
+
 void PipelineExecutor::forward(const Action& act, StepState& step) {
   const int stage = stage_of(act.chunk);
   const ChunkLayers& layers = chunks_[act.chunk];
@@ -233,6 +262,7 @@ void PipelineExecutor::forward(const Action& act, StepState& step) {
   Stash& s = step.of(act);
   const Batch part = step.batch.slice(act.microbatch * mb, (act.microbatch + 1) * mb);
   const BatchContext ctx{part.input_ids, part.attention_mask, part.token_type_ids};
+  if (stage > 0 && placement_.same_rank(stage, stage - 1)) hand_over_activation(act, step);
   const torch::Tensor in = stage == 0 ? part.input_ids : s.input;
   if (stage == last_stage()) {
     // The last stage ends with the head: its loss comes without full logits.
@@ -241,13 +271,14 @@ void PipelineExecutor::forward(const Action& act, StepState& step) {
     s.output = scaled_for_backward(loss * step.loss_scale);  // mean over the replica's batch, as one process computes it
   } else {
     s.output = model_.forward(in, ctx, layers.begin, layers.end);
-    step.count(s.output);
+    step.count(s, s.output);
   }
 }
 
 void PipelineExecutor::backward(const Action& act, StepState& step) {
   const int stage = stage_of(act.chunk);
   Stash& s = step.of(act);
+  if (stage < last_stage() && placement_.same_rank(stage, stage + 1)) hand_over_gradient(act, step);
   if (reducer_) reducer_->before_backward(step.reduce_in_this_backward());
   std::vector<torch::Tensor> grads;
   if (stage != last_stage()) grads.push_back(s.grad_output);
@@ -265,12 +296,20 @@ void PipelineExecutor::backward_input(const Action& act, StepState& step) {
   const int stage = stage_of(act.chunk);
   const ChunkLayers& layers = chunks_[act.chunk];
   Stash& s = step.of(act);
+  if (stage < last_stage() && placement_.same_rank(stage, stage + 1)) hand_over_gradient(act, step);
   std::vector<torch::Tensor> grads;
   if (stage != last_stage()) grads.push_back(s.grad_output);
   std::vector<torch::Tensor> wrt;
   if (stage > 0) wrt.push_back(s.input);
   const size_t first_parameter = wrt.size();
-  for (auto& [name, p] : model_.named_parameters(layers.begin, layers.end)) {
+  std::vector<torch::Tensor> parameters;
+  for (auto& [name, p] : model_.named_parameters(layers.begin, layers.end)) parameters.push_back(p);
+  // A head tied to an embedding on this rank (the V puts both on rank 0) uses
+  // wte without owning it: its share of wte's gradient must be asked for here.
+  if (layers.end == model_.size() && model_.config().family == ModelFamily::Gpt &&
+      model_.config().tie_embeddings && tied_copy_.empty())
+    parameters.push_back(std::dynamic_pointer_cast<GptHead>(model_.layers().back())->weight());
+  for (const torch::Tensor& p : parameters) {
     // A tied weight listed twice would get its gradient twice.
     if (std::none_of(wrt.begin() + first_parameter, wrt.end(), [&](const torch::Tensor& t) { return t.is_same(p); }))
       wrt.push_back(p);
@@ -304,7 +343,8 @@ void PipelineExecutor::reduce_gradients(StepState& step) {
 
 void PipelineExecutor::sync_tied_gradients() {
   const bool tied = model_.config().family == ModelFamily::Gpt && model_.config().tie_embeddings;
-  if (!tied || tied_embedding_group_->size() < 2) return;
+  // With the V placement the embedding and the head share rank 0: one tensor, nothing to sum.
+  if (!tied || tied_embedding_group_->size() < 2 || placement_.same_rank(0, last_stage())) return;
   torch::Tensor grad;
   if (!tied_copy_.empty()) {
     grad = tied_copy_.front().mutable_grad();
@@ -335,14 +375,21 @@ EvalSums PipelineExecutor::evaluate(const Batch& batch) {
   channels_->begin(evaluation_order_);
   const BatchContext ctx{batch.input_ids, batch.attention_mask, batch.token_type_ids};
   EvalSums sums;
+  torch::Tensor handed;  // the previous chunk's output, when its next stage is on this rank too (the V's turn)
   for (size_t c = 0; c < chunks_.size(); ++c) {
     const int stage = stage_of(static_cast<int>(c));
     torch::Tensor h = batch.input_ids;
-    if (stage > 0)
+    if (stage > 0 && placement_.same_rank(stage, stage - 1))
+      h = handed.to(boundary_dtype_);
+    else if (stage > 0)
       h = receive(boundary_shape(batch.examples()), rank_of_stage(stage - 1), MessageKey{false, 0, stage - 1, stage});
     if (stage < last_stage()) {
-      post_send(model_.forward(h, ctx, chunks_[c].begin, chunks_[c].end), rank_of_stage(stage + 1),
-                MessageKey{false, 0, stage, stage + 1});
+      torch::Tensor out = model_.forward(h, ctx, chunks_[c].begin, chunks_[c].end);
+      if (placement_.same_rank(stage, stage + 1)) {
+        handed = out;
+        continue;
+      }
+      post_send(out, rank_of_stage(stage + 1), MessageKey{false, 0, stage, stage + 1});
       wait_for_sends();
       continue;
     }
@@ -362,7 +409,7 @@ NamedTensors PipelineExecutor::full_model_on_main() {
   // under both placements), which assembles the whole model in HF layout.
   if (me_.dp_rank != 0) return {};
   const bool main = me_.pp_rank == 0;
-  channels_->begin(parameter_gather_order(me_.pp_size, static_cast<int>(stage_layers_.size())));
+  channels_->begin(parameter_gather_order(placement_));
   for (size_t stage = 0; stage < stage_layers_.size(); ++stage) {
     const int owner = rank_of_stage(static_cast<int>(stage));
     if (owner == 0 || (!main && owner != me_.pp_rank)) continue;

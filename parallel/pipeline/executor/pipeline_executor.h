@@ -8,7 +8,9 @@
 // Every boundary carries [microbatch, block_size, d_model] in the autocast
 // dtype (float32 without mixed precision), a shape all ranks know before the
 // step, so no shapes travel. Transfers go through OrderedChannels, one per
-// ordered pair of ranks, matched by order as NCCL requires.
+// ordered pair of ranks, matched by order as NCCL requires. Between two
+// stages on one rank (the V placement's turn, stage_placement.h) nothing
+// travels: the rank hands the activation and its gradient over itself.
 
 #include "engine/model/transformer_model.h"
 #include "engine/train/step_executor.h"
@@ -37,7 +39,7 @@ struct ExecutedAction {
 class PipelineExecutor : public StepExecutor {
  public:
   // `stage_layers[s]` are the layers of global stage s (pp_size × virtual
-  // stages of them); this rank runs stages c*pp_size + pp_rank.
+  // stages of them); this rank runs the stages the schedule's placement gives it.
   PipelineExecutor(TransformerModel& model, std::vector<ChunkLayers> stage_layers, const parallel::ProcessGroups& groups,
                    ScheduleSpec spec, ddp::ReducerOptions reducer_options, torch::Device device);
   // The groups' communicators must outlive the executor.
@@ -70,10 +72,12 @@ class PipelineExecutor : public StepExecutor {
   void backward(const Action& act, StepState& step);
   void backward_input(const Action& act, StepState& step);
   void backward_weight(const Action& act, StepState& step);
+  void hand_over_activation(const Action& act, StepState& step);
+  void hand_over_gradient(const Action& act, StepState& step);
   void reduce_gradients(StepState& step);
-  int stage_of(int chunk) const { return chunk * me_.pp_size + me_.pp_rank; }
-  int last_stage() const { return me_.pp_size * static_cast<int>(chunks_.size()) - 1; }
-  int rank_of_stage(int stage) const { return stage % me_.pp_size; }
+  int stage_of(int chunk) const { return placement_.stage(me_.pp_rank, chunk); }
+  int last_stage() const { return placement_.last_stage(); }
+  int rank_of_stage(int stage) const { return placement_.rank_of(stage); }
   std::vector<int64_t> boundary_shape(int64_t examples) const;
   // Point-to-point on tensors over the pipeline group. Sends never block (the
   // wire buffer is kept until the step ends); receives block. Staged through
@@ -96,6 +100,7 @@ class PipelineExecutor : public StepExecutor {
   ScheduleSpec spec_;
   torch::Device device_;
   bool stage_through_host_;
+  StagePlacement placement_;      // where every stage of the replica runs
   std::vector<Action> schedule_;  // this rank's action list
   std::vector<torch::Tensor> tied_copy_;  // the head's own copy of wte on the last stage, if untied here
   std::unique_ptr<ddp::GradientReducer> reducer_;

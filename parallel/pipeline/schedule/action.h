@@ -3,13 +3,15 @@
 // actions the executor performs in one training step. Builders produce it, the
 // validator and the simulator check it, the executor only executes it.
 //
-// Stages (Megatron numbering): with p pipeline ranks and v model chunks per
-// rank, chunk c on rank r holds global stage c*p + r; there are S = p*v stages
-// and every microbatch flows forward through stage 0 -> S-1 and back.
+// Stages: with p pipeline ranks and v model chunks per rank there are S = p*v
+// global stages, and every microbatch flows forward through stage 0 -> S-1 and
+// back. Which (rank, chunk) runs which stage is the schedule's StagePlacement.
 
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include "parallel/pipeline/schedule/stage_placement.h"
 
 namespace tandem::pipeline {
 
@@ -38,10 +40,20 @@ struct Action {
   }
 };
 
-// One ordered action list per pipeline rank.
-using Schedule = std::vector<std::vector<Action>>;
+// One ordered action list per pipeline rank, and where each (rank, chunk)'s
+// stage lies. Indexing and iterating go over the rank lists.
+struct Schedule {
+  StagePlacement placement;
+  std::vector<std::vector<Action>> ranks;
 
-inline int global_stage(int chunk, int rank, int pipeline_ranks) { return chunk * pipeline_ranks + rank; }
+  size_t size() const { return ranks.size(); }
+  std::vector<Action>& operator[](size_t rank) { return ranks[rank]; }
+  const std::vector<Action>& operator[](size_t rank) const { return ranks[rank]; }
+  auto begin() const { return ranks.begin(); }
+  auto end() const { return ranks.end(); }
+  // The global stage that `action` of `rank` runs (its chunk's stage).
+  int stage_of(const Action& action, int rank) const { return placement.stage(rank, action.chunk); }
+};
 
 // What a Send or Recv carries — (is gradient, microbatch, from stage, to stage) —
 // equal on both ends: a Send and a Recv match exactly when their keys are equal.

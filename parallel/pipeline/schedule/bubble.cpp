@@ -17,6 +17,13 @@ std::optional<double> closed_form_bubble(const ScheduleSpec& spec) {
   const double p = spec.pp_size;
   const bool few_microbatches = spec.microbatches < spec.pp_size;
   if ((spec.kind == "zb_h1" || spec.kind == "interleaved_virtual") && few_microbatches) return std::nullopt;
+  // The V: p - 1 single passes (F, b or w of one chunk) idle per rank, against
+  // 6m busy ones (two chunks, three passes each), once the order is written
+  // for no more microbatches than there are (m >= 2p - 1).
+  if (spec.kind == "zb_v") {
+    if (spec.microbatches < 2 * spec.pp_size - 1) return std::nullopt;
+    return (p - 1) / (6.0 * spec.microbatches + p - 1);
+  }
   // The bubble is p - 1 fill steps on every rank. A fill step is one forward
   // plus one backward for GPipe and 1F1B (ideal time: m of them), the same for
   // one chunk with virtual stages (m v of them), and a single F, b or w pass for

@@ -18,10 +18,14 @@
 //   simple, interleaved   r = (p - 1)/m         fraction (p - 1)/(m + p - 1)
 //   interleaved_virtual   r = (p - 1)/(m v)     fraction (p - 1)/(m v + p - 1), m >= p
 //   zb_h1                 r = (p - 1)/(3m)      fraction (p - 1)/(3m + p - 1), m >= p
+//   zb_v                  r = (p - 1)/(6m)      fraction (p - 1)/(6m + p - 1), m >= 2p - 1
+//                         (p=4, m=8: 5.9%; p=2, m=4: 4.0%)
 // GPipe and 1F1B hold for any forward/backward costs. With m < p, ZB-H1's
 // deferred weight passes no longer fit in the cool-down and interleaved
 // chunks wait for the microbatch to come round: both bubbles are larger (ZB-H1
-// p=2, m=1: 40%, not 25%), and there is no closed form.
+// p=2, m=1: 40%, not 25%), and there is no closed form; the V below 2p - 1
+// microbatches runs a cut-down order (zero_bubble_v.cpp), its bubble simulated
+// only (never above ZB-H1's at the same p and m: tests/layout).
 
 #include <optional>
 

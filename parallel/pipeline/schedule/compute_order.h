@@ -19,11 +19,15 @@ std::vector<Action> gpipe_compute_order(const ScheduleSpec& spec, int rank);
 std::vector<Action> one_f_one_b_compute_order(const ScheduleSpec& spec, int rank);
 std::vector<Action> interleaved_virtual_compute_order(const ScheduleSpec& spec, int rank);
 std::vector<Action> zero_bubble_h1_compute_order(const ScheduleSpec& spec, int rank);
+std::vector<Action> zero_bubble_v_compute_order(const ScheduleSpec& spec, int rank);
 
-// Throws UsageError for (p, m, v) the interleaved virtual schedule does not support.
+// Throw UsageError for (p, m, v) the interleaved virtual / V schedule does not support.
 void check_interleaved_virtual(const ScheduleSpec& spec);
+void check_zero_bubble_v(const ScheduleSpec& spec);
 
-// The compute order plus Recv/Send around it and ReduceGradients at the end.
-std::vector<Action> add_communication(const std::vector<Action>& compute_order, const ScheduleSpec& spec, int rank);
+// The compute order plus Recv/Send around it (none between two stages of the
+// same rank) and ReduceGradients at the end.
+std::vector<Action> add_communication(const std::vector<Action>& compute_order, const StagePlacement& placement,
+                                      int rank);
 
 }  // namespace tandem::pipeline

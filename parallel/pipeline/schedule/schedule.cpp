@@ -22,6 +22,7 @@ const ScheduleKind kScheduleKinds[] = {
     {"interleaved", one_f_one_b_compute_order},
     {"interleaved_virtual", interleaved_virtual_compute_order},
     {"zb_h1", zero_bubble_h1_compute_order},
+    {"zb_v", zero_bubble_v_compute_order},
 };
 
 const ScheduleKind& find_kind(const std::string& name) {
@@ -46,18 +47,25 @@ void check_spec(const ScheduleSpec& spec) {
   check_at_least_one("virtual_stages", spec.virtual_stages);
   if (spec.kind == "interleaved_virtual") {
     check_interleaved_virtual(spec);
+  } else if (spec.kind == "zb_v") {
+    check_zero_bubble_v(spec);
   } else if (spec.virtual_stages != 1) {
     throw UsageError("virtual_stages=" + std::to_string(spec.virtual_stages) +
                      " needs pipeline=interleaved_virtual (pipeline=" + spec.kind + " runs one model chunk per rank)");
   }
 }
 
-Schedule build_schedule(const ScheduleSpec& spec) {
+StagePlacement placement_of(const ScheduleSpec& spec) {
   check_spec(spec);
+  return spec.kind == "zb_v" ? StagePlacement::v_shape(spec.pp_size)
+                             : StagePlacement::looped(spec.pp_size, spec.virtual_stages);
+}
+
+Schedule build_schedule(const ScheduleSpec& spec) {
+  Schedule schedule{placement_of(spec), {}};
   const ScheduleKind& kind = find_kind(spec.kind);
-  Schedule schedule;
   for (int rank = 0; rank < spec.pp_size; ++rank) {
-    schedule.push_back(add_communication(kind.compute_order(spec, rank), spec, rank));
+    schedule.ranks.push_back(add_communication(kind.compute_order(spec, rank), schedule.placement, rank));
   }
   return schedule;
 }

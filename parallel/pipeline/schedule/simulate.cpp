@@ -65,7 +65,7 @@ SimulationResult simulate(const Schedule& schedule, const Costs& costs) {
     for (int rank = 0; rank < ranks; ++rank) {
       while (next[rank] < schedule[rank].size()) {
         const Action& action = schedule[rank][next[rank]];
-        const int stage = global_stage(action.chunk, rank, ranks);
+        const int stage = schedule.stage_of(action, rank);
         const double start = clock[rank];
         if (is_recv(action.kind)) {
           auto sent = arrival.find(message_key(action, stage));

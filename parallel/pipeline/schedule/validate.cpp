@@ -30,12 +30,25 @@ struct StageProgress {
 class Validator {
  public:
   Validator(const Schedule& schedule, const ScheduleSpec& spec)
-      : schedule_(schedule), p_(spec.pp_size), m_(spec.microbatches), v_(spec.virtual_stages) {}
+      : schedule_(schedule),
+        placement_(schedule.placement),
+        p_(spec.pp_size),
+        m_(spec.microbatches),
+        v_(spec.virtual_stages),
+        kind_(spec.kind),
+        expected_placement_(placement_of(spec)) {}
 
   void run() {
     if (static_cast<int>(schedule_.size()) != p_) {
       throw RuntimeFailure("schedule has " + std::to_string(schedule_.size()) +
                            " rank lists for partitions=" + std::to_string(p_));
+    }
+    if (placement_ != expected_placement_) {
+      throw RuntimeFailure("schedule places its stages " + placement_.name() + " over " +
+                           std::to_string(placement_.pipeline_ranks()) + " ranks x " +
+                           std::to_string(placement_.chunks()) + " chunks; pipeline=" + kind_ +
+                           " needs " + expected_placement_.name() + " over " + std::to_string(p_) + " x " +
+                           std::to_string(v_));
     }
     for (int rank = 0; rank < p_; ++rank) check_rank(rank);
     check_every_stage_ran();
@@ -78,7 +91,7 @@ class Validator {
       fail(rank, index, "microbatch outside [0, " + std::to_string(m_) + ")");
     }
     if (action.chunk < 0 || action.chunk >= v_) fail(rank, index, "chunk outside [0, " + std::to_string(v_) + ")");
-    const int stage = global_stage(action.chunk, rank, p_);
+    const int stage = placement_.stage(rank, action.chunk);
     const std::string what = " of stage " + std::to_string(stage) + " microbatch " + std::to_string(action.microbatch);
     if (is_send(action.kind) || is_recv(action.kind)) check_peer(rank, index, stage);
     StageProgress& progress = progress_[{stage, action.microbatch}];
@@ -86,7 +99,11 @@ class Validator {
       case ActionKind::Forward:
         if (progress.forward) fail(rank, index, "second Forward" + what);
         if (stage > 0 && !progress.activation_received) {
-          fail(rank, index, "no RecvActivation before the Forward" + what);
+          if (!placement_.same_rank(stage, stage - 1)) fail(rank, index, "no RecvActivation before the Forward" + what);
+          // The V's turn: the previous stage runs here and hands over its output itself.
+          if (!progress_[{stage - 1, action.microbatch}].forward)
+            fail(rank, index, "Forward before the Forward of stage " + std::to_string(stage - 1) +
+                                  " on the same rank" + what);
         }
         progress.forward = true;
         break;
@@ -95,7 +112,11 @@ class Validator {
         if (progress.backward || progress.backward_input) fail(rank, index, "second backward" + what);
         if (!progress.forward) fail(rank, index, "backward before the Forward" + what);
         if (stage < last_stage() && !progress.gradient_received) {
-          fail(rank, index, "no RecvGradient before the backward" + what);
+          if (!placement_.same_rank(stage, stage + 1)) fail(rank, index, "no RecvGradient before the backward" + what);
+          const StageProgress& next = progress_[{stage + 1, action.microbatch}];
+          if (!next.backward && !next.backward_input)
+            fail(rank, index, "backward before the backward of stage " + std::to_string(stage + 1) +
+                                  " on the same rank" + what);
         }
         (action.kind == ActionKind::Backward ? progress.backward : progress.backward_input) = true;
         break;
@@ -127,7 +148,7 @@ class Validator {
     }
   }
 
-  int last_stage() const { return p_ * v_ - 1; }
+  int last_stage() const { return placement_.last_stage(); }
 
   // Activations travel to the next stage, gradients to the previous one.
   void check_peer(int rank, int index, int stage) const {
@@ -141,6 +162,9 @@ class Validator {
     if (schedule_[rank][index].peer_stage != expected) {
       fail(rank, index, "the peer must be the " + direction + " stage, " + std::to_string(expected));
     }
+    if (placement_.same_rank(stage, expected)) {
+      fail(rank, index, "stage " + std::to_string(expected) + " is on the same rank: the hand-off is local, no message");
+    }
   }
 
   void record(std::map<MessageKey, Position>& messages, const MessageKey& key, int rank, int index) {
@@ -149,7 +173,7 @@ class Validator {
 
   void check_every_stage_ran() const {
     for (int stage = 0; stage < p_ * v_; ++stage) {
-      const int rank = stage % p_;
+      const int rank = placement_.rank_of(stage);
       const int end = static_cast<int>(schedule_[rank].size());
       for (int mb = 0; mb < m_; ++mb) {
         const std::string what = "stage " + std::to_string(stage) + " microbatch " + std::to_string(mb);
@@ -171,15 +195,16 @@ class Validator {
       const int peer_stage = missing == "Recv" ? to_stage : from_stage;
       fail(position.rank, position.index,
            "no matching " + missing + (is_gradient ? "Gradient" : "Activation") + " on rank " +
-               std::to_string(peer_stage % p_));
+               std::to_string(placement_.rank_of(peer_stage)));
     }
   }
 
   void check_pairwise_order() const {
     std::map<std::pair<int, int>, std::vector<std::pair<MessageKey, Position>>> sent, received;  // by (from, to)
-    for (const auto& [key, position] : sends_) sent[{position.rank, std::get<3>(key) % p_}].push_back({key, position});
+    for (const auto& [key, position] : sends_)
+      sent[{position.rank, placement_.rank_of(std::get<3>(key))}].push_back({key, position});
     for (const auto& [key, position] : recvs_)
-      received[{std::get<2>(key) % p_, position.rank}].push_back({key, position});
+      received[{placement_.rank_of(std::get<2>(key)), position.rank}].push_back({key, position});
     auto by_index = [](const auto& a, const auto& b) { return a.second.index < b.second.index; };
     for (auto& [pair, messages] : sent) {
       auto& taken = received[pair];
@@ -195,9 +220,12 @@ class Validator {
   }
 
   const Schedule& schedule_;
+  const StagePlacement placement_;
   const int p_;
   const int m_;
   const int v_;
+  const std::string kind_;
+  const StagePlacement expected_placement_;
   std::map<std::pair<int, int>, StageProgress> progress_;  // by (stage, microbatch)
   std::map<MessageKey, Position> sends_;
   std::map<MessageKey, Position> recvs_;

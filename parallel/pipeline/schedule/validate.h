@@ -19,6 +19,8 @@ namespace tandem::pipeline {
 // on the rank that owns the stage; a Recv comes before the compute that
 // consumes it and a Send after the compute that produces it; every Send matches
 // exactly one Recv on the peer (same kind, microbatch and stages) and vice versa;
+// between two stages of one rank there is no message, and the rank's list runs
+// the producing stage's compute first; the placement is the one the spec needs;
 // the lists end with ReduceGradients and hold it nowhere else.
 void validate(const Schedule& schedule, const ScheduleSpec& spec);
 
