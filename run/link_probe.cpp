@@ -1,0 +1,52 @@
+// Ping-pong between ranks 0 and 1 (link_probe.h).
+#include "run/link_probe.h"
+
+#include "engine/error.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+namespace tandem::run {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Median one-way time of `bytes`: half a round trip, rank 0 sending first.
+double one_way_seconds(comm::Communicator& world, std::size_t bytes, int repeats) {
+  std::vector<unsigned char> buffer(bytes, 1);
+  const int me = world.rank(), peer = 1 - me;
+  std::vector<double> times;
+  for (int k = 0; k <= repeats; ++k) {  // the first exchange sets the connection up and is not counted
+    const auto t0 = Clock::now();
+    if (me == 0) {
+      world.send_async(buffer.data(), bytes, comm::DType::UInt8, peer, 0)->wait();
+      world.recv_async(buffer.data(), bytes, comm::DType::UInt8, peer, 0)->wait();
+    } else {
+      world.recv_async(buffer.data(), bytes, comm::DType::UInt8, peer, 0)->wait();
+      world.send_async(buffer.data(), bytes, comm::DType::UInt8, peer, 0)->wait();
+    }
+    if (k > 0) times.push_back(std::chrono::duration<double>(Clock::now() - t0).count() / 2);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+}  // namespace
+
+LinkProbe probe_link(comm::Communicator& world, int repeats) {
+  if (world.size() < 2) throw RuntimeFailure("link probe: needs two ranks (run it under mpirun -np 2)");
+  LinkProbe probe;
+  probe.small_bytes = 64;
+  probe.large_bytes = 4 << 20;
+  if (world.rank() < 2) {
+    probe.small_one_way_s = one_way_seconds(world, static_cast<std::size_t>(probe.small_bytes), repeats);
+    probe.large_one_way_s = one_way_seconds(world, static_cast<std::size_t>(probe.large_bytes), repeats);
+  }
+  world.barrier();
+  const double extra = std::max(probe.large_one_way_s - probe.small_one_way_s, 1e-9);
+  probe.link = {"this machine (measured)", probe.small_one_way_s, (probe.large_bytes - probe.small_bytes) / extra};
+  return probe;
+}
+
+}  // namespace tandem::run

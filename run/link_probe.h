@@ -1,0 +1,24 @@
+#pragma once
+// The point-to-point link between two ranks of this machine as an alpha-beta
+// cost (parallel/cluster_model/cluster_table.h's Link): ping-pong a small and
+// a large message through the communicator the runs use, alpha from the
+// small one's one-way time, beta from the difference. `tandem bench` runs it
+// under mpirun with two ranks before the strategies, as part of its
+// profiling pass.
+
+#include "parallel/cluster_model/cluster_table.h"
+#include "parallel/comm/communicator.h"
+
+namespace tandem::run {
+
+struct LinkProbe {
+  double small_bytes = 0, large_bytes = 0;
+  double small_one_way_s = 0, large_one_way_s = 0;  // medians
+  cluster::Link link;
+};
+
+// Collective over `world` (ranks 0 and 1 exchange; others only wait).
+// RuntimeFailure when the world has fewer than two ranks.
+LinkProbe probe_link(comm::Communicator& world, int repeats);
+
+}  // namespace tandem::run
