@@ -43,6 +43,15 @@ LinkProbe probe_link(comm::Communicator& world, int repeats) {
     probe.small_one_way_s = one_way_seconds(world, static_cast<std::size_t>(probe.small_bytes), repeats);
     probe.large_one_way_s = one_way_seconds(world, static_cast<std::size_t>(probe.large_bytes), repeats);
   }
+  std::vector<double> syncs;
+  double flag = 0;
+  for (int k = 0; k <= repeats; ++k) {
+    const auto t0 = Clock::now();
+    world.allreduce(&flag, 1, comm::DType::Float64, comm::ReduceOp::Sum);
+    if (k > 0) syncs.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  std::sort(syncs.begin(), syncs.end());
+  probe.host_sync_s = syncs[syncs.size() / 2];
   world.barrier();
   const double extra = std::max(probe.large_one_way_s - probe.small_one_way_s, 1e-9);
   probe.link = {"this machine (measured)", probe.small_one_way_s, (probe.large_bytes - probe.small_bytes) / extra};

@@ -14,6 +14,9 @@ namespace tandem::run {
 struct LinkProbe {
   double small_bytes = 0, large_bytes = 0;
   double small_one_way_s = 0, large_one_way_s = 0;  // medians
+  // A blocking allreduce of one number over the world: what the trainer does
+  // every step to agree on a stop request (engine/train/trainer.cpp).
+  double host_sync_s = 0;
   cluster::Link link;
 };
 

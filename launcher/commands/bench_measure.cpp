@@ -73,7 +73,8 @@ cluster::ClusterType this_machine(const cluster::Link& link, int processes) {
   return {"this machine", processes, {"CPU", 1.0, memory, "fp32"}, link, link};
 }
 
-cluster::Link probe_this_machine(const fs::path& binary, const fs::path& dir) {
+// The link, and the time of the trainer's per-step blocking agreement.
+std::pair<cluster::Link, double> probe_this_machine(const fs::path& binary, const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw RuntimeFailure("--output_dir: cannot create " + dir.string() + ": " + ec.message());
@@ -85,10 +86,11 @@ cluster::Link probe_this_machine(const fs::path& binary, const fs::path& dir) {
                          launcher::log_tail(log, 10));
   std::ifstream in(dir / "link_probe.json");
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.contains("alpha_s") || !j.contains("beta_bytes_per_s") || !j["alpha_s"].is_number() ||
-      !j["beta_bytes_per_s"].is_number())
-    throw RuntimeFailure("bench: " + (dir / "link_probe.json").string() + " is not the probe's result");
-  return {"this machine (measured)", j["alpha_s"].get<double>(), j["beta_bytes_per_s"].get<double>()};
+  for (const char* key : {"alpha_s", "beta_bytes_per_s", "host_sync_s"})
+    if (j.is_discarded() || !j.contains(key) || !j[key].is_number())
+      throw RuntimeFailure("bench: " + (dir / "link_probe.json").string() + " is not the probe's result (no " + key + ")");
+  return {{"this machine (measured)", j["alpha_s"].get<double>(), j["beta_bytes_per_s"].get<double>()},
+          j["host_sync_s"].get<double>()};
 }
 
 nlohmann::json profile_json(const cluster::MeasuredProfile& p, const cluster::Link& link, int cores) {
@@ -105,6 +107,7 @@ nlohmann::json profile_json(const cluster::MeasuredProfile& p, const cluster::Li
   }
   return {{"layers_by_microbatch_tokens", layers},
           {"optimizer_s_per_parameter", p.optimizer_s_per_parameter},
+          {"step_sync_s", p.step_sync_s},
           {"link", {{"alpha_s", link.alpha_s}, {"beta_bytes_per_s", link.beta_bytes_per_s}}},
           {"cores", cores}};
 }
@@ -121,7 +124,8 @@ int bench_link_rank(const launcher::BenchArgs& args) {
                               {"small_bytes", probe.small_bytes},
                               {"small_one_way_s", probe.small_one_way_s},
                               {"large_bytes", probe.large_bytes},
-                              {"large_one_way_s", probe.large_one_way_s}}
+                              {"large_one_way_s", probe.large_one_way_s},
+                              {"host_sync_s", probe.host_sync_s}}
                    .dump(2) + "\n");
   comm::finalize();
   return 0;
@@ -171,7 +175,8 @@ int bench_measure(const launcher::BenchArgs& args) {
   for (const auto& s : strategies) sizes_needed.insert(s.microbatch_examples());
   request.microbatch_examples.assign(sizes_needed.begin(), sizes_needed.end());
   cluster::MeasuredProfile profile = run::profile_layers(request);
-  const cluster::Link link = probe_this_machine(binary, out / "profile");
+  const auto [link, host_sync_s] = probe_this_machine(binary, out / "profile");
+  profile.step_sync_s = host_sync_s;
   write_text(out / "profile" / "profile.json", profile_json(profile, link, cores).dump(2) + "\n");
   std::printf("profiled in %.1f s: point-to-point alpha %.1f us, beta %.2f GB/s; %d cores\n", since(started),
               link.alpha_s * 1e6, link.beta_bytes_per_s / 1e9, cores);

@@ -25,6 +25,7 @@ struct MeasuredProfile {
   std::vector<pipeline::LayerWeight> partition_per_token;
   std::vector<double> activation_bytes_per_token;  // per layer, for the partition's memory term
   double optimizer_s_per_parameter = 0;
+  double step_sync_s = 0;                // the trainer's blocking stop-request allreduce, once per step
   double boundary_value_bytes = 4;       // an activation's element between stages (float32 on the CPU)  // clip + AdamW, measured over the whole model
   // Ranks sharing a core run slower by this factor (max(1, ranks / cores)),
   // set per prediction by the caller that knows the job's size.

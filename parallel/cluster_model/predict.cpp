@@ -178,6 +178,7 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
     return job.measured ? job.measured->compute_scale * job.measured->optimizer_s_per_parameter * parameters : 0.0;
   };
 
+  const double step_sync = job.measured ? job.measured->step_sync_s : 0.0;
   if (pure_dp) {
     StageSums all;
     for (size_t i = 0; i < layers.size(); ++i) add_layer(all, layers[i], measured_layer(i));
@@ -195,7 +196,7 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
                       std::max(0.0, allreduce_seconds(cluster, world, rest_bytes) - t.backward);
     add(out, allreduce_traffic(world, kGradientBytes * all.parameters));
     out.optimizer_s = optimizer_seconds(all.parameters);
-    out.step_s = out.pipeline_s + out.allreduce_s + out.optimizer_s;
+    out.step_s = out.pipeline_s + out.allreduce_s + out.optimizer_s + step_sync;
     out.parameters_fullest = all.parameters;
     out.peak_stashed = 1;
     out.memory_bytes = kBytesPerParameter * all.parameters + all.activation * tokens_per_microbatch + head_transient;
@@ -289,7 +290,7 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
     }
     // Clipping needs the job's gradient norm, so the optimizer starts on every rank together.
     for (int r = 0; r < p; ++r) out.optimizer_s = std::max(out.optimizer_s, optimizer_seconds(rank_parameters[r]));
-    out.step_s = finish + tied_s + out.optimizer_s;
+    out.step_s = finish + tied_s + out.optimizer_s + step_sync;
     out.allreduce_s = finish + tied_s - out.pipeline_s;
 
     // The fullest rank: model state of its chunks, the activations it stashes at

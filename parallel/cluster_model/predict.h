@@ -8,7 +8,8 @@
 //
 // Step time = max over pipeline ranks (its last compute + its stage's
 // data-parallel allreduce) + the tied-embedding exchange + the optimizer of
-// the fullest rank; with pure data parallelism the allreduce overlaps
+// the fullest rank (+ the trainer's per-step stop agreement, measured
+// profiles only); with pure data parallelism the allreduce overlaps
 // backward except the embedding's bucket, which is ready last and reduced
 // alone. With a measured profile (measured_profile.h) the layer times are the
 // measured ones, scaled by its compute_scale.
