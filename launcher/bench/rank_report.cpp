@@ -114,9 +114,9 @@ Measurement measure(const std::vector<RankReport>& ranks, int warmup_steps) {
                          std::to_string(warmup_steps) + " warm-up step(s)");
   Measurement m;
   m.measured_steps = static_cast<int>(steps) - warmup_steps;
-  std::vector<double> step_s, compute_s, comm_s, optimizer_s, bubble, bytes, intra, inter;
+  std::vector<double> step_s, compute_s, window_s, comm_s, exposed_s, optimizer_s, bubble, bytes, intra, inter;
   for (size_t k = warmup_steps; k < steps; ++k) {
-    double slowest = 0, busiest = 0, waited = 0, optimizer = 0, sent = 0, sent_intra = 0, sent_inter = 0;
+    double slowest = 0, busiest = 0, waited = 0, exposed = 0, optimizer = 0, sent = 0, sent_intra = 0, sent_inter = 0;
     double first_compute = 1e300, last_compute = -1e300, busy_total = 0;
     for (const auto& r : ranks) {
       const ReportStep& s = r.steps[k];
@@ -131,6 +131,7 @@ Measurement measure(const std::vector<RankReport>& ranks, int warmup_steps) {
           first_compute = std::min(first_compute, span.start_s);
           last_compute = std::max(last_compute, span.end_s);
         }
+
       for (const auto& [peer, n] : s.bytes_to) {
         sent += n;
         const bool same_host = peer >= 0 && peer < static_cast<int>(ranks.size()) && ranks[peer].host == r.host;
@@ -140,8 +141,17 @@ Measurement measure(const std::vector<RankReport>& ranks, int warmup_steps) {
     step_s.push_back(slowest);
     compute_s.push_back(busiest);
     comm_s.push_back(waited);
+    exposed_s.push_back(exposed);
     optimizer_s.push_back(optimizer);
-    const double window = last_compute - first_compute;
+    // Communication that outlasts the job's last compute (waiting inside the
+    // compute window, for another stage's activations, is the bubble's).
+    for (const auto& r : ranks)
+      for (const auto& span : r.spans)
+        if (is_communication(span.kind) && span.start_s >= r.steps[k].start_s && span.end_s <= r.steps[k].end_s &&
+            span.end_s > last_compute)
+          exposed = std::max(exposed, span.end_s - last_compute);
+    const double window = std::max(0.0, last_compute - first_compute);
+    window_s.push_back(window);
     bubble.push_back(window > 0 ? 1.0 - busy_total / (ranks.size() * window) : 0.0);
     bytes.push_back(sent);
     intra.push_back(sent_intra);
@@ -149,7 +159,9 @@ Measurement measure(const std::vector<RankReport>& ranks, int warmup_steps) {
   }
   m.step_s = median(step_s);
   m.compute_s = median(compute_s);
+  m.pipeline_s = median(window_s);
   m.comm_s = median(comm_s);
+  m.exposed_comm_s = median(exposed_s);
   m.optimizer_s = median(optimizer_s);
   m.bubble = std::max(0.0, median(bubble));
   m.comm_bytes = median(bytes);
@@ -176,7 +188,7 @@ Measurement measure(const std::vector<RankReport>& ranks, int warmup_steps) {
       if (span.kind != "step" && span.start_s >= s.start_s && span.end_s <= s.end_s) inside.push_back(span);
     std::sort(inside.begin(), inside.end(), [](const ReportSpan& a, const ReportSpan& b) { return a.start_s < b.start_s; });
     for (const auto& span : inside) {
-      if (span.start_s > cursor) line.push_back({"idle", cursor - begin, span.start_s - begin});
+      if (span.start_s > cursor + 1e-6) line.push_back({"idle", cursor - begin, span.start_s - begin});
       line.push_back({span.kind, span.start_s - begin, span.end_s - begin});
       cursor = std::max(cursor, span.end_s);
     }

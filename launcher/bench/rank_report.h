@@ -47,7 +47,9 @@ struct Measurement {
   int measured_steps = 0;        // steps after the warm-up
   double step_s = 0;             // median over steps of the slowest rank's step
   double compute_s = 0;          // median over steps of the busiest rank's forward and backward time
+  double pipeline_s = 0;         // median over steps of the compute window: first compute start to last compute end
   double comm_s = 0;             // median over steps of the longest time a rank waited for communication
+  double exposed_comm_s = 0;     // communication that outlasts the last compute of the step (inside the window it is the bubble)
   double optimizer_s = 0;        // median over steps of the longest clip + AdamW
   double bubble = 0;             // idle share of the ranks between the step's first and last compute
   double comm_bytes = 0, intra_host_bytes = 0, inter_host_bytes = 0;  // per step, all ranks

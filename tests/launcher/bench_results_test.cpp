@@ -80,7 +80,9 @@ TEST(BenchMeasure, AStrategysNumbersFromItsRankReports) {
   EXPECT_EQ(m.measured_steps, 2);
   EXPECT_DOUBLE_EQ(m.step_s, 10);
   EXPECT_DOUBLE_EQ(m.compute_s, 6);  // each rank computes 6 s
+  EXPECT_DOUBLE_EQ(m.pipeline_s, 10);
   EXPECT_DOUBLE_EQ(m.comm_s, 1);
+  EXPECT_DOUBLE_EQ(m.exposed_comm_s, 0);  // rank 0 waits between its forward and backward: that is the bubble
   EXPECT_DOUBLE_EQ(m.optimizer_s, 1);
   // Compute from 0 to 10 on 2 ranks, 12 s busy: 40% idle.
   EXPECT_DOUBLE_EQ(m.bubble, 0.4);
@@ -119,8 +121,8 @@ BenchResult result(double measured_step, double predicted_step) {
   r.tokens_per_step = 1000;
   r.predicted.step_s = predicted_step;
   r.predicted.compute_s = r.measured.compute_s;
-  r.predicted.bubble = r.measured.bubble;
-  r.predicted.allreduce_s = r.measured.comm_s;
+  r.predicted.pipeline_s = r.measured.pipeline_s;
+  r.predicted.allreduce_s = r.measured.exposed_comm_s;
   r.predicted.optimizer_s = r.measured.optimizer_s;
   return r;
 }
@@ -129,14 +131,17 @@ TEST(BenchResult, ThePredictionErrorAndTheTermThatIsOff) {
   EXPECT_DOUBLE_EQ(result(10, 11).prediction_error(), 0.1);
   EXPECT_EQ(result(10, 11).term_off(), "");
   BenchResult slow_bubble = result(10, 7);
-  slow_bubble.predicted.bubble = 0.1;  // 0.67 s idle predicted against 4 s measured
-  EXPECT_EQ(slow_bubble.term_off(), "bubble is off: measured 4000.0 ms, predicted 666.7 ms");
+  slow_bubble.predicted.pipeline_s = 7;  // 1 s beyond compute predicted against 4 s measured
+  EXPECT_EQ(slow_bubble.term_off(), "bubble is off: measured 4000.0 ms, predicted 1000.0 ms");
   BenchResult slow_compute = result(10, 7);
   slow_compute.predicted.compute_s = 3;
-  EXPECT_EQ(slow_compute.term_off().rfind("compute is off: measured 6000.0 ms, predicted 3000.0 ms", 0), 0u);
+  EXPECT_EQ(slow_compute.term_off(), "compute is off: measured 6000.0 ms, predicted 3000.0 ms");
   BenchResult slow_network = result(10, 14);
   slow_network.predicted.allreduce_s = 5;
-  EXPECT_EQ(slow_network.term_off(), "communication is off: measured 1000.0 ms, predicted 5000.0 ms");
+  EXPECT_EQ(slow_network.term_off(), "communication is off: measured 0.0 ms, predicted 5000.0 ms");
+  BenchResult slow_trainer = result(30, 10);  // 20 s of the step outside compute, communication and optimizer
+  EXPECT_EQ(slow_trainer.term_off(),
+            "the rest of the step (batches, per-step agreement) is off: measured 19000.0 ms, predicted 0.0 ms");
   const std::string check = render_prediction_check({result(10, 11), slow_network});
   EXPECT_NE(check.find("pipeline_1f1b: predicted 14000.0 ms against 10000.0 ms measured (+40%)"), std::string::npos);
   EXPECT_EQ(render_prediction_check({result(10, 11)}), "every prediction is within 15% of the measured step\n");
