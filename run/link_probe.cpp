@@ -3,6 +3,8 @@
 
 #include "engine/error.h"
 
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <chrono>
 #include <vector>
@@ -32,6 +34,28 @@ double one_way_seconds(comm::Communicator& world, std::size_t bytes, int repeats
   return times[times.size() / 2];
 }
 
+// A fixed compute burst: matmuls of a transformer block's size.
+double burst_seconds() {
+  const auto a = torch::randn({256, 256});
+  const auto b = torch::randn({256, 1024});
+  const auto t0 = Clock::now();
+  for (int i = 0; i < 40; ++i) (void)a.mm(b);
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Median over `repeats` of the slowest of the first `n` ranks' burst, all starting together.
+double burst_of_ranks(comm::Communicator& world, int n, int repeats) {
+  std::vector<double> times;
+  for (int k = 0; k <= repeats; ++k) {
+    world.barrier();
+    double t = world.rank() < n ? burst_seconds() : 0.0;
+    world.allreduce(&t, 1, comm::DType::Float64, comm::ReduceOp::Max);
+    if (k > 0) times.push_back(t);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
 }  // namespace
 
 LinkProbe probe_link(comm::Communicator& world, int repeats) {
@@ -52,6 +76,8 @@ LinkProbe probe_link(comm::Communicator& world, int repeats) {
   }
   std::sort(syncs.begin(), syncs.end());
   probe.host_sync_s = syncs[syncs.size() / 2];
+  const double alone = burst_of_ranks(world, 1, repeats);
+  for (int n : {2, world.size()}) probe.compute_slowdown[n] = burst_of_ranks(world, n, repeats) / alone;
   world.barrier();
   const double extra = std::max(probe.large_one_way_s - probe.small_one_way_s, 1e-9);
   probe.link = {"this machine (measured)", probe.small_one_way_s, (probe.large_bytes - probe.small_bytes) / extra};

@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <thread>
 #include <torch/torch.h>
@@ -73,14 +74,19 @@ cluster::ClusterType this_machine(const cluster::Link& link, int processes) {
   return {"this machine", processes, {"CPU", 1.0, memory, "fp32"}, link, link};
 }
 
-// The link, and the time of the trainer's per-step blocking agreement.
-std::pair<cluster::Link, double> probe_this_machine(const fs::path& binary, const fs::path& dir) {
+struct MachineProbe {
+  cluster::Link link;
+  double host_sync_s = 0;                 // the trainer's per-step blocking agreement
+  std::map<int, double> compute_slowdown;  // ranks at once -> their compute time over one rank's
+};
+
+MachineProbe probe_this_machine(const fs::path& binary, const fs::path& dir, int ranks) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw RuntimeFailure("--output_dir: cannot create " + dir.string() + ": " + ec.message());
   const fs::path log = dir / "link_probe.log";
   const auto command = launcher::local_mpirun_command(
-      2, {"OMP_NUM_THREADS=1"}, {binary.string(), "bench", "--probe_link", "True", "--output_dir", dir.string()});
+      ranks, {"OMP_NUM_THREADS=1"}, {binary.string(), "bench", "--probe_link", "True", "--output_dir", dir.string()});
   if (launcher::run_logged(command, log) != 0)
     throw RuntimeFailure("bench: the point-to-point probe failed; its log " + log.string() + " ends:\n" +
                          launcher::log_tail(log, 10));
@@ -89,11 +95,22 @@ std::pair<cluster::Link, double> probe_this_machine(const fs::path& binary, cons
   for (const char* key : {"alpha_s", "beta_bytes_per_s", "host_sync_s"})
     if (j.is_discarded() || !j.contains(key) || !j[key].is_number())
       throw RuntimeFailure("bench: " + (dir / "link_probe.json").string() + " is not the probe's result (no " + key + ")");
-  return {{"this machine (measured)", j["alpha_s"].get<double>(), j["beta_bytes_per_s"].get<double>()},
-          j["host_sync_s"].get<double>()};
+  MachineProbe probe{{"this machine (measured)", j["alpha_s"].get<double>(), j["beta_bytes_per_s"].get<double>()},
+                     j["host_sync_s"].get<double>(), {}};
+  if (!j.contains("compute_slowdown") || !j["compute_slowdown"].is_object())
+    throw RuntimeFailure("bench: " + (dir / "link_probe.json").string() + " is not the probe's result (no compute_slowdown)");
+  for (const auto& [n, factor] : j["compute_slowdown"].items()) {
+    if (!factor.is_number() || n.empty() || n.size() > 4 || n.find_first_not_of("0123456789") != std::string::npos)
+      throw RuntimeFailure("bench: " + (dir / "link_probe.json").string() + ": compute_slowdown maps rank counts to factors");
+    probe.compute_slowdown[std::stoi(n)] = factor.get<double>();
+  }
+  return probe;
 }
 
-nlohmann::json profile_json(const cluster::MeasuredProfile& p, const cluster::Link& link, int cores) {
+nlohmann::json profile_json(const cluster::MeasuredProfile& p, const MachineProbe& machine, int cores) {
+  const cluster::Link& link = machine.link;
+  nlohmann::json slowdown = nlohmann::json::object();
+  for (const auto& [n, factor] : machine.compute_slowdown) slowdown[std::to_string(n)] = factor;
   nlohmann::json layers = nlohmann::json::object();
   for (const auto& [tokens, times] : p.layers_at_tokens) {
     nlohmann::json rows = nlohmann::json::array();
@@ -109,6 +126,7 @@ nlohmann::json profile_json(const cluster::MeasuredProfile& p, const cluster::Li
           {"optimizer_s_per_parameter", p.optimizer_s_per_parameter},
           {"step_sync_s", p.step_sync_s},
           {"link", {{"alpha_s", link.alpha_s}, {"beta_bytes_per_s", link.beta_bytes_per_s}}},
+          {"compute_slowdown", slowdown},
           {"cores", cores}};
 }
 
@@ -116,7 +134,10 @@ nlohmann::json profile_json(const cluster::MeasuredProfile& p, const cluster::Li
 
 int bench_link_rank(const launcher::BenchArgs& args) {
   comm::init();
+  torch::set_num_threads(1);
   const run::LinkProbe probe = run::probe_link(comm::world(), 20);
+  nlohmann::json slowdown = nlohmann::json::object();
+  for (const auto& [n, factor] : probe.compute_slowdown) slowdown[std::to_string(n)] = factor;
   if (comm::world().rank() == 0)
     write_text(fs::path(args.output_dir) / "link_probe.json",
                nlohmann::json{{"alpha_s", probe.link.alpha_s},
@@ -125,7 +146,8 @@ int bench_link_rank(const launcher::BenchArgs& args) {
                               {"small_one_way_s", probe.small_one_way_s},
                               {"large_bytes", probe.large_bytes},
                               {"large_one_way_s", probe.large_one_way_s},
-                              {"host_sync_s", probe.host_sync_s}}
+                              {"host_sync_s", probe.host_sync_s},
+                              {"compute_slowdown", slowdown}}
                    .dump(2) + "\n");
   comm::finalize();
   return 0;
@@ -175,11 +197,16 @@ int bench_measure(const launcher::BenchArgs& args) {
   for (const auto& s : strategies) sizes_needed.insert(s.microbatch_examples());
   request.microbatch_examples.assign(sizes_needed.begin(), sizes_needed.end());
   cluster::MeasuredProfile profile = run::profile_layers(request);
-  const auto [link, host_sync_s] = probe_this_machine(binary, out / "profile");
-  profile.step_sync_s = host_sync_s;
-  write_text(out / "profile" / "profile.json", profile_json(profile, link, cores).dump(2) + "\n");
-  std::printf("profiled in %.1f s: point-to-point alpha %.1f us, beta %.2f GB/s; %d cores\n", since(started),
+  int most_ranks = 2;
+  for (const auto& s : strategies) most_ranks = std::max(most_ranks, s.processes);
+  const MachineProbe machine = probe_this_machine(binary, out / "profile", most_ranks);
+  const cluster::Link& link = machine.link;
+  profile.step_sync_s = machine.host_sync_s;
+  write_text(out / "profile" / "profile.json", profile_json(profile, machine, cores).dump(2) + "\n");
+  std::printf("profiled in %.1f s: point-to-point alpha %.1f us, beta %.2f GB/s; %d cores;", since(started),
               link.alpha_s * 1e6, link.beta_bytes_per_s / 1e9, cores);
+  for (const auto& [n, factor] : machine.compute_slowdown) std::printf(" %d ranks at once compute %.2fx slower", n, factor);
+  std::printf("\n");
 
   std::vector<launcher::BenchResult> results;
   std::vector<std::pair<std::string, std::vector<launcher::RankReport>>> reports;
@@ -205,7 +232,11 @@ int bench_measure(const launcher::BenchArgs& args) {
     r.strategy = s;
     r.measured = launcher::measure(ranks, launcher::kWarmupSteps);
     r.tokens_per_step = static_cast<double>(args.global_batch) * block_size;
-    profile.compute_scale = std::max(1.0, static_cast<double>(s.processes) / cores);
+    // Measured in the probe for 2 ranks and the largest strategy's; otherwise ranks over cores.
+    const auto slowdown = machine.compute_slowdown.find(s.processes);
+    profile.compute_scale = slowdown != machine.compute_slowdown.end()
+                                ? std::max(1.0, slowdown->second)
+                                : std::max(1.0, static_cast<double>(s.processes) / cores);
     cluster::Job job;
     job.shape = shape;
     job.sequence_length = block_size;
