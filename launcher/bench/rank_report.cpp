@@ -141,7 +141,6 @@ Measurement measure(const std::vector<RankReport>& ranks, int warmup_steps) {
     step_s.push_back(slowest);
     compute_s.push_back(busiest);
     comm_s.push_back(waited);
-    exposed_s.push_back(exposed);
     optimizer_s.push_back(optimizer);
     // Communication that outlasts the job's last compute (waiting inside the
     // compute window, for another stage's activations, is the bubble's).
@@ -150,6 +149,7 @@ Measurement measure(const std::vector<RankReport>& ranks, int warmup_steps) {
         if (is_communication(span.kind) && span.start_s >= r.steps[k].start_s && span.end_s <= r.steps[k].end_s &&
             span.end_s > last_compute)
           exposed = std::max(exposed, span.end_s - last_compute);
+    exposed_s.push_back(exposed);
     const double window = std::max(0.0, last_compute - first_compute);
     window_s.push_back(window);
     bubble.push_back(window > 0 ? 1.0 - busy_total / (ranks.size() * window) : 0.0);

@@ -101,6 +101,15 @@ TEST(BenchMeasure, AStrategysNumbersFromItsRankReports) {
   EXPECT_EQ(m.timeline[1][0].kind, "idle");
   EXPECT_DOUBLE_EQ(m.timeline[1][0].end_s, 2);
 
+  // A reduction after the last backward (rank 0, 10 to 11.5 of each step) is exposed communication.
+  auto reducing = two_rank_reports();
+  for (auto& step : reducing[0].steps) {
+    step.end_s += 2;
+    reducing[0].spans.push_back({"communication", step.start_s + 10, step.start_s + 11.5, -1});
+  }
+  EXPECT_DOUBLE_EQ(measure(reducing, 1).exposed_comm_s, 1.5);
+  EXPECT_DOUBLE_EQ(measure(reducing, 1).comm_s, 2.5);
+
   auto same_host = two_rank_reports();
   same_host[1].host = "algo-1";
   EXPECT_DOUBLE_EQ(measure(same_host, 1).intra_host_bytes, 500);
