@@ -39,16 +39,16 @@ double burst_seconds() {
   const auto a = torch::randn({256, 256});
   const auto b = torch::randn({256, 1024});
   const auto t0 = Clock::now();
-  for (int i = 0; i < 40; ++i) (void)a.mm(b);
+  for (int i = 0; i < 8; ++i) (void)a.mm(b);
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Median over `repeats` of the slowest of the first `n` ranks' burst, all starting together.
-double burst_of_ranks(comm::Communicator& world, int n, int repeats) {
+// Median over `repeats` of the slowest rank's burst, all starting together.
+double burst_of_every_rank(comm::Communicator& world, int repeats) {
   std::vector<double> times;
   for (int k = 0; k <= repeats; ++k) {
     world.barrier();
-    double t = world.rank() < n ? burst_seconds() : 0.0;
+    double t = burst_seconds();
     world.allreduce(&t, 1, comm::DType::Float64, comm::ReduceOp::Max);
     if (k > 0) times.push_back(t);
   }
@@ -76,12 +76,21 @@ LinkProbe probe_link(comm::Communicator& world, int repeats) {
   }
   std::sort(syncs.begin(), syncs.end());
   probe.host_sync_s = syncs[syncs.size() / 2];
-  const double alone = burst_of_ranks(world, 1, repeats);
-  for (int n : {2, world.size()}) probe.compute_slowdown[n] = burst_of_ranks(world, n, repeats) / alone;
+  probe.concurrent_burst_s = burst_of_every_rank(world, repeats);
   world.barrier();
   const double extra = std::max(probe.large_one_way_s - probe.small_one_way_s, 1e-9);
   probe.link = {"this machine (measured)", probe.small_one_way_s, (probe.large_bytes - probe.small_bytes) / extra};
   return probe;
+}
+
+double compute_burst_seconds(int repeats) {
+  std::vector<double> times;
+  for (int k = 0; k <= repeats; ++k) {
+    const double t = burst_seconds();
+    if (k > 0) times.push_back(t);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
 }
 
 }  // namespace tandem::run

@@ -76,41 +76,36 @@ cluster::ClusterType this_machine(const cluster::Link& link, int processes) {
 
 struct MachineProbe {
   cluster::Link link;
-  double host_sync_s = 0;                 // the trainer's per-step blocking agreement
-  std::map<int, double> compute_slowdown;  // ranks at once -> their compute time over one rank's
+  double host_sync_s = 0;       // the trainer's per-step blocking agreement
+  double concurrent_burst_s = 0;  // every rank of the probe bursting at once
 };
 
 MachineProbe probe_this_machine(const fs::path& binary, const fs::path& dir, int ranks) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw RuntimeFailure("--output_dir: cannot create " + dir.string() + ": " + ec.message());
-  const fs::path log = dir / "link_probe.log";
+  const fs::path log = dir / ("link_probe_" + std::to_string(ranks) + ".log");
   const auto command = launcher::local_mpirun_command(
       ranks, {"OMP_NUM_THREADS=1"}, {binary.string(), "bench", "--probe_link", "True", "--output_dir", dir.string()});
   if (launcher::run_logged(command, log) != 0)
     throw RuntimeFailure("bench: the point-to-point probe failed; its log " + log.string() + " ends:\n" +
                          launcher::log_tail(log, 10));
-  std::ifstream in(dir / "link_probe.json");
+  std::ifstream in(dir / "link_probe.json");  // each probe's, read before the next one starts
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   for (const char* key : {"alpha_s", "beta_bytes_per_s", "host_sync_s"})
     if (j.is_discarded() || !j.contains(key) || !j[key].is_number())
       throw RuntimeFailure("bench: " + (dir / "link_probe.json").string() + " is not the probe's result (no " + key + ")");
+  if (!j.contains("concurrent_burst_s") || !j["concurrent_burst_s"].is_number())
+    throw RuntimeFailure("bench: " + (dir / "link_probe.json").string() + " is not the probe's result (no concurrent_burst_s)");
   MachineProbe probe{{"this machine (measured)", j["alpha_s"].get<double>(), j["beta_bytes_per_s"].get<double>()},
-                     j["host_sync_s"].get<double>(), {}};
-  if (!j.contains("compute_slowdown") || !j["compute_slowdown"].is_object())
-    throw RuntimeFailure("bench: " + (dir / "link_probe.json").string() + " is not the probe's result (no compute_slowdown)");
-  for (const auto& [n, factor] : j["compute_slowdown"].items()) {
-    if (!factor.is_number() || n.empty() || n.size() > 4 || n.find_first_not_of("0123456789") != std::string::npos)
-      throw RuntimeFailure("bench: " + (dir / "link_probe.json").string() + ": compute_slowdown maps rank counts to factors");
-    probe.compute_slowdown[std::stoi(n)] = factor.get<double>();
-  }
+                     j["host_sync_s"].get<double>(), j["concurrent_burst_s"].get<double>()};
   return probe;
 }
 
-nlohmann::json profile_json(const cluster::MeasuredProfile& p, const MachineProbe& machine, int cores) {
-  const cluster::Link& link = machine.link;
+nlohmann::json profile_json(const cluster::MeasuredProfile& p, const cluster::Link& link,
+                            const std::map<int, double>& compute_slowdown, int cores) {
   nlohmann::json slowdown = nlohmann::json::object();
-  for (const auto& [n, factor] : machine.compute_slowdown) slowdown[std::to_string(n)] = factor;
+  for (const auto& [n, factor] : compute_slowdown) slowdown[std::to_string(n)] = factor;
   nlohmann::json layers = nlohmann::json::object();
   for (const auto& [tokens, times] : p.layers_at_tokens) {
     nlohmann::json rows = nlohmann::json::array();
@@ -136,8 +131,6 @@ int bench_link_rank(const launcher::BenchArgs& args) {
   comm::init();
   torch::set_num_threads(1);
   const run::LinkProbe probe = run::probe_link(comm::world(), 20);
-  nlohmann::json slowdown = nlohmann::json::object();
-  for (const auto& [n, factor] : probe.compute_slowdown) slowdown[std::to_string(n)] = factor;
   if (comm::world().rank() == 0)
     write_text(fs::path(args.output_dir) / "link_probe.json",
                nlohmann::json{{"alpha_s", probe.link.alpha_s},
@@ -147,7 +140,7 @@ int bench_link_rank(const launcher::BenchArgs& args) {
                               {"large_bytes", probe.large_bytes},
                               {"large_one_way_s", probe.large_one_way_s},
                               {"host_sync_s", probe.host_sync_s},
-                              {"compute_slowdown", slowdown}}
+                              {"concurrent_burst_s", probe.concurrent_burst_s}}
                    .dump(2) + "\n");
   comm::finalize();
   return 0;
@@ -197,15 +190,24 @@ int bench_measure(const launcher::BenchArgs& args) {
   for (const auto& s : strategies) sizes_needed.insert(s.microbatch_examples());
   request.microbatch_examples.assign(sizes_needed.begin(), sizes_needed.end());
   cluster::MeasuredProfile profile = run::profile_layers(request);
-  int most_ranks = 2;
-  for (const auto& s : strategies) most_ranks = std::max(most_ranks, s.processes);
-  const MachineProbe machine = probe_this_machine(binary, out / "profile", most_ranks);
+  // How much slower n ranks compute at once than one alone, for each rank count the strategies use.
+  const double alone_s = run::compute_burst_seconds(request.repeats);
+  std::set<int> rank_counts = {2};
+  for (const auto& s : strategies)
+    if (s.processes > 1) rank_counts.insert(s.processes);
+  std::map<int, double> compute_slowdown;
+  MachineProbe machine;
+  for (int n : rank_counts) {
+    const MachineProbe probe = probe_this_machine(binary, out / "profile", n);
+    if (n == 2) machine = probe;  // the link and the agreement between two ranks
+    compute_slowdown[n] = probe.concurrent_burst_s / alone_s;
+  }
   const cluster::Link& link = machine.link;
   profile.step_sync_s = machine.host_sync_s;
-  write_text(out / "profile" / "profile.json", profile_json(profile, machine, cores).dump(2) + "\n");
+  write_text(out / "profile" / "profile.json", profile_json(profile, link, compute_slowdown, cores).dump(2) + "\n");
   std::printf("profiled in %.1f s: point-to-point alpha %.1f us, beta %.2f GB/s; %d cores;", since(started),
               link.alpha_s * 1e6, link.beta_bytes_per_s / 1e9, cores);
-  for (const auto& [n, factor] : machine.compute_slowdown) std::printf(" %d ranks at once compute %.2fx slower", n, factor);
+  for (const auto& [n, factor] : compute_slowdown) std::printf(" %d ranks at once compute %.2fx slower", n, factor);
   std::printf("\n");
 
   std::vector<launcher::BenchResult> results;
@@ -233,8 +235,8 @@ int bench_measure(const launcher::BenchArgs& args) {
     r.measured = launcher::measure(ranks, launcher::kWarmupSteps);
     r.tokens_per_step = static_cast<double>(args.global_batch) * block_size;
     // Measured in the probe for 2 ranks and the largest strategy's; otherwise ranks over cores.
-    const auto slowdown = machine.compute_slowdown.find(s.processes);
-    profile.compute_scale = slowdown != machine.compute_slowdown.end()
+    const auto slowdown = compute_slowdown.find(s.processes);
+    profile.compute_scale = slowdown != compute_slowdown.end()
                                 ? std::max(1.0, slowdown->second)
                                 : std::max(1.0, static_cast<double>(s.processes) / cores);
     cluster::Job job;
