@@ -26,6 +26,22 @@ void check_active_microbatches(const launcher::ModelParallelParams& mp, const pi
 
 }  // namespace
 
+std::vector<pipeline::LayerWeight> partition_weights(const TransformerModel& model, int block_size,
+                                                    double tokens_per_microbatch) {
+  // Compute: forward + backward (about 3x forward) flops per token. Memory:
+  // fp32 weights, gradients and AdamW's two moments, plus the activations one
+  // microbatch stashes.
+  std::vector<pipeline::LayerWeight> layers;
+  int block_index = 0;
+  for (const auto& layer : model.layers()) {
+    const LayerCost c = layer->cost(block_size);
+    std::string name = layer->kind() == "block" ? "block " + std::to_string(block_index++) : layer->kind();
+    layers.push_back({name, 3.0 * c.flops_per_token,
+                      16.0 * c.parameters + c.activation_bytes_per_token * tokens_per_microbatch, c.parameters});
+  }
+  return layers;
+}
+
 std::string schedule_kind(const launcher::ModelParallelParams& mp) {
   if (mp.pipeline == "simple") return "simple";
   if (mp.schedule_variant == "zb_h1") return "zb_h1";
@@ -58,17 +74,7 @@ ParallelPlan make_parallel_plan(const launcher::ModelParallelParams& mp, int wor
   plan.placement = pipeline::placement_of(plan.schedule);
   check_active_microbatches(mp, plan.schedule);
 
-  // Compute: forward + backward (about 3x forward) flops per token. Memory:
-  // fp32 weights, gradients and AdamW's two moments, plus the activations one
-  // microbatch stashes.
-  const double tokens_per_microbatch = static_cast<double>(block_size) * per_device_batch / mp.microbatches;
-  int block_index = 0;
-  for (const auto& layer : model.layers()) {
-    const LayerCost c = layer->cost(block_size);
-    std::string name = layer->kind() == "block" ? "block " + std::to_string(block_index++) : layer->kind();
-    plan.layers.push_back({name, 3.0 * c.flops_per_token, 16.0 * c.parameters + c.activation_bytes_per_token * tokens_per_microbatch,
-                           c.parameters});
-  }
+  plan.layers = partition_weights(model, block_size, static_cast<double>(block_size) * per_device_batch / mp.microbatches);
   // Stages in global order (the embedding in stage 0, the head in the last);
   // the placement puts them on ranks — for zb_v rank r runs stages r and
   // 2p-1-r, so the embedding and the head both live on rank 0.

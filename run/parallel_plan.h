@@ -31,6 +31,11 @@ ParallelPlan make_parallel_plan(const launcher::ModelParallelParams& mp, int wor
 // The layers of every global stage, as the pipeline executor takes them.
 std::vector<pipeline::ChunkLayers> stage_layers(const ParallelPlan& plan);
 
+// The partitioner's weight of every layer: compute per token, and memory for
+// its parameters, gradients and AdamW state plus one microbatch's stash.
+std::vector<pipeline::LayerWeight> partition_weights(const TransformerModel& model, int block_size,
+                                                    double tokens_per_microbatch);
+
 // SMP's `pipeline` and tandem's virtual_stages / zero_bubble to a schedule kind
 // (zero_bubble with virtual_stages 2 is the V-shaped zb_v).
 std::string schedule_kind(const launcher::ModelParallelParams& mp);

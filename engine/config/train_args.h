@@ -64,6 +64,8 @@ struct TrainArgs {
   std::string comm_backend;
   int bucket_cap_mb{};
   double first_bucket_mb{};
+  // Measurement: where each rank writes its activity report (empty: nowhere).
+  std::string bench_report;
 
   // Flags the user set explicitly (so a default from SM_* is not mistaken for a choice).
   std::vector<std::string> explicitly_set;

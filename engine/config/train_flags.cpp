@@ -111,6 +111,9 @@ flags::FlagTable<TrainArgs> make_table() {
       .help("data-parallel gradient bucket cap (MiB)");
   t.number("first_bucket_mb", &A::first_bucket_mb).default_to("1").above(0)
       .help("size of the first gradient bucket (MiB)");
+  // Measurement.
+  t.text("bench_report", &A::bench_report).default_to("").metavar("folder")
+      .help("each rank writes rank-<r>.json there: its step spans, bytes sent, peak memory (what tandem bench reads)");
   return t;
 }
 

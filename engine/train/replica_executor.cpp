@@ -1,5 +1,7 @@
 #include "engine/train/replica_executor.h"
 
+#include "common/activity/activity_log.h"
+
 namespace tandem {
 
 ReplicaExecutor::ReplicaExecutor(TransformerModel& model, World& world, GradientSync* sync)
@@ -10,13 +12,23 @@ LossSums ReplicaExecutor::forward_backward(const std::vector<Batch>& micro_steps
   torch::Tensor loss_total;
   for (size_t i = 0; i < micro_steps.size(); ++i) {
     const Batch& b = micro_steps[i];
-    const auto loss = model_.loss(b.input_ids, BatchContext{b.input_ids, b.attention_mask, b.token_type_ids}, b.targets).loss;
+    torch::Tensor loss;
+    {
+      activity::Scope span(activity::Kind::Forward, static_cast<int>(i));
+      loss = model_.loss(b.input_ids, BatchContext{b.input_ids, b.attention_mask, b.token_type_ids}, b.targets).loss;
+    }
     if (sync_) sync_->before_backward(i + 1 == micro_steps.size());
-    scaled_for_backward(loss * scale).backward();
+    {
+      activity::Scope span(activity::Kind::Backward, static_cast<int>(i));
+      scaled_for_backward(loss * scale).backward();
+    }
     const auto contribution = loss.detach().to(torch::kFloat64) * scale;
     loss_total = loss_total.defined() ? loss_total + contribution : contribution;
   }
-  if (sync_) sync_->finish();
+  if (sync_) {
+    activity::Scope span(activity::Kind::Communication);  // the gradients backward did not hide
+    sync_->finish();
+  }
   return {loss_total, 1.0};
 }
 

@@ -1,5 +1,7 @@
 #include "engine/train/trainer.h"
 
+#include "common/activity/activity_log.h"
+
 #include "engine/checkpoint/atomic_file.h"
 #include "engine/error.h"
 #include "engine/metrics/decimal.h"
@@ -145,6 +147,7 @@ TrainOutcome Trainer::train(std::optional<int> resume_step) {
     // step must not wait for the device (checked under CUDA's sync-debug mode).
     std::optional<SyncDebugScope> no_sync;
     if (!reads_results && !scaler_) no_sync.emplace(sync_debug);
+    const auto step_start = Clock::now();
     const double lr = lr_schedule_.at(step);
     optimizer_->set_learning_rate(lr);
     optimizer_->zero_grad();
@@ -162,6 +165,7 @@ TrainOutcome Trainer::train(std::optional<int> resume_step) {
     if (!scaler_) inject_nonfinite_gradient(step + 1);
     const torch::Tensor scale_before = scaler_ ? scaler_->scale().clone() : torch::Tensor();
     torch::Tensor found_inf = scaler_ ? unscale_and_agree(step + 1) : torch::Tensor();
+    std::optional<activity::Scope> optimizer_span(std::in_place, activity::Kind::Optimizer);
     const torch::Tensor grad_norm = clip_grad_norm(
         params_, args_.max_grad_norm, [&](torch::Tensor sq) { return executor_.global_grad_norm_squared(sq); });
     // The norm is the job's (every rank holds the same value), so every rank
@@ -175,6 +179,7 @@ TrainOutcome Trainer::train(std::optional<int> resume_step) {
         ++window_skipped;
       }
     }
+    optimizer_span.reset();
     guard_.observe(step + 1, found_inf, scale_before);
     if (local.sum.defined()) {
       window_loss += local.sum;
@@ -183,6 +188,7 @@ TrainOutcome Trainer::train(std::optional<int> resume_step) {
     // One host reduction per step carries the stop request (SIGTERM), so every rank stops at the same step.
     const bool stop = world_.sum({stop_requested() ? 1.0 : 0.0})[0] > 0;
     no_sync.reset();
+    activity::end_step(step_start, Clock::now());
     ++step;
     ++window_steps;
 

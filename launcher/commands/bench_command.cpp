@@ -1,13 +1,14 @@
-// tandem bench: today only its predicting mode. `--predict True` reads the
-// job's distribution dict, asks the cluster model (parallel/cluster_model/)
-// for that strategy on the chosen SageMaker cluster, sweeps the alternatives
-// and recommends one. Nothing runs; with --output_dir the sweep is written as
-// cluster_prediction.json. Without --predict True it refuses: the measuring
-// mode is not built yet.
+// tandem bench: the measuring mode (bench_measure.cpp) by default, the
+// predicting mode here. `--predict True` reads the job's distribution dict,
+// asks the cluster model (parallel/cluster_model/) for that strategy on the
+// chosen SageMaker cluster, sweeps the alternatives and recommends one.
+// Nothing runs; with --output_dir the sweep is written as
+// cluster_prediction.json.
 
 #include "engine/error.h"
 #include "engine/model/model_config.h"
 #include "launcher/cli/bench_args.h"
+#include "launcher/commands/bench_modes.h"
 #include "launcher/commands/commands.h"
 #include "run/parallel_plan.h"
 #include "launcher/distribution/distribution.h"
@@ -18,15 +19,15 @@
 #include <fstream>
 
 namespace tandem::commands {
-namespace {
 
-// The GPT shape the cluster model needs; it reads no weights.
 cluster::ModelShape model_shape(const std::string& name_or_path) {
   const ModelConfig c = resolve_model_config(name_or_path);
   if (c.family != ModelFamily::Gpt)
     throw UsageError("--model_name_or_path: " + name_or_path + " is an encoder; the cluster model predicts GPT models");
   return {name_or_path, c.n_layer, c.n_head, c.d_model, c.d_ff, c.padded_vocab(), c.max_position, c.tie_embeddings};
 }
+
+namespace {
 
 // The written file appears whole or not at all.
 void write_json(const std::filesystem::path& dir, const nlohmann::json& json) {
@@ -51,13 +52,18 @@ std::string bench_usage() { return launcher::bench_flag_table().help(); }
 
 int bench(const std::vector<std::string>& argv) {
   const launcher::BenchArgs args = launcher::parse_bench_args(argv);
+  if (args.probe_link) return bench_link_rank(args);
   launcher::validate_bench_args(args);
+  return args.predict ? bench_predict(args) : bench_measure(args);
+}
+
+int bench_predict(const launcher::BenchArgs& args) {
   const cluster::ClusterType& cl = cluster::find_cluster(args.cluster);
   const launcher::Distribution dist = launcher::parse_distribution_arg(args.distribution);
 
   cluster::Job job;
   job.shape = model_shape(args.model);
-  job.sequence_length = args.block_size;
+  job.sequence_length = launcher::block_size_for(args);
   job.instance_count = args.instance_count;
   job.processes_per_host =
       args.processes_per_host.value_or(dist.processes_per_host > 0 ? dist.processes_per_host : cl.gpus_per_host);

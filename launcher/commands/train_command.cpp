@@ -17,6 +17,7 @@
 #include "parallel/comm/rank_agreement.h"
 #include "parallel/comm/runtime.h"
 #include "parallel/world/comm_world.h"
+#include "run/bench_report.h"
 #include "run/device_choice.h"
 #include "run/execution_strategy.h"
 #include "run/rank_model.h"
@@ -124,6 +125,7 @@ int train(const std::vector<std::string>& argv) {
   torch::manual_seed(static_cast<uint64_t>(args.seed) + 1 + process.world_rank);
 
   Trainer trainer(args, setup, *strategy.executor, world, strategy.me(), device);
+  run::start_bench_report(args.bench_report);
   int steps_done = 0;
   bool stopped = false;
   if (args.do_train) {
@@ -131,6 +133,7 @@ int train(const std::vector<std::string>& argv) {
     stopped = outcome.stopped_early;
     steps_done = outcome.steps_done;
   }
+  run::write_bench_report(args.bench_report, strategy.me(), process.world_size, process.hostname);
   if (!stopped) {
     if (args.do_eval) trainer.evaluate(steps_done);
     if (args.do_train) trainer.save_model();

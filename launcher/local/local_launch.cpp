@@ -5,6 +5,7 @@
 #include "engine/error.h"
 #include "launcher/job/job_folder.h"
 #include "launcher/mpirun/custom_mpi_options.h"
+#include "launcher/mpirun/local_mpirun.h"
 #include "launcher/sagemaker/entry_point.h"
 #include "launcher/sagemaker/hyperparameters.h"
 #include "launcher/sagemaker/training_environment.h"
@@ -133,9 +134,7 @@ LocalLaunch make_local_launch(const JobSpec& job, const fs::path& job_dir, const
                                                    ? d.dataparallel_custom_mpi_options
                                                    : d.custom_mpi_options);
   const SplitOptions custom_split = split_custom_options(custom.tokens);
-  plan.command = {"mpirun", "--oversubscribe", "--allow-run-as-root", "--tag-output", "-bind-to", "none",
-                  "-map-by", "slot", "-mca", "orte_abort_on_non_zero_status", "1",
-                  "-mca", "btl_vader_single_copy_mechanism", "none"};
+  plan.command = local_mpirun_options();
   reject_repeated_launcher_options(plan.command, custom.tokens);
   plan.command.insert(plan.command.end(), custom_split.global.begin(), custom_split.global.end());
 

@@ -35,7 +35,22 @@ constexpr int kCalibrationSequence = 1024;
 struct StageSums {
   double parameters = 0, matmul = 0, attention = 0, activation = 0;
   int ops = 0;
+  MeasuredLayer measured;  // Σ of the layers' measured times (measured profiles only)
 };
+
+void add_layer(StageSums& s, const LayerCostProfile& l, const MeasuredLayer* m) {
+  s.parameters += l.parameters;
+  s.matmul += l.matmul_flops_per_token;
+  s.attention += l.attention_flops_per_token;
+  s.activation += l.activation_bytes_per_token;
+  s.ops += l.forward_ops;
+  if (m) {
+    s.measured.forward_s += m->forward_s;
+    s.measured.backward_s += m->backward_s;
+    s.measured.backward_input_s += m->backward_input_s;
+    s.measured.backward_weight_s += m->backward_weight_s;
+  }
+}
 
 double train_flops_per_token(const std::vector<LayerCostProfile>& layers) {
   double f = 0;
@@ -47,7 +62,12 @@ struct ActionTimes {
   double forward = 0, backward = 0, input = 0, weight = 0;
 };
 
-ActionTimes action_times(const StageSums& s, double tokens, double flops_per_s) {
+ActionTimes action_times(const StageSums& s, double tokens, double flops_per_s, const MeasuredProfile* measured) {
+  if (measured) {
+    const double k = measured->compute_scale;
+    return {k * s.measured.forward_s, k * s.measured.backward_s, k * s.measured.backward_input_s,
+            k * s.measured.backward_weight_s};
+  }
   const double floor = s.ops * kSecondsPerOp;
   return {std::max(tokens * (s.matmul + s.attention) / flops_per_s, floor),
           std::max(tokens * (2 * s.matmul + 2 * s.attention) / flops_per_s, 2 * floor),
@@ -150,16 +170,19 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
   const double head_transient = 2.0 * kLossChunkRows * job.shape.vocab * 4;  // fp32 logits chunk and its gradient
   const double tokens_per_microbatch = static_cast<double>(replica_batch) / st.microbatches * job.sequence_length;
 
+  std::vector<MeasuredLayer> measured;
+  if (job.measured)
+    measured = measured_layers_at(*job.measured, tokens_per_microbatch, static_cast<int>(layers.size()));
+  const auto measured_layer = [&](size_t i) { return measured.empty() ? nullptr : &measured[i]; };
+  const auto optimizer_seconds = [&](double parameters) {
+    return job.measured ? job.measured->compute_scale * job.measured->optimizer_s_per_parameter * parameters : 0.0;
+  };
+
+  const double step_sync = job.measured ? job.measured->step_sync_s : 0.0;
   if (pure_dp) {
     StageSums all;
-    for (const auto& l : layers) {
-      all.parameters += l.parameters;
-      all.matmul += l.matmul_flops_per_token;
-      all.attention += l.attention_flops_per_token;
-      all.activation += l.activation_bytes_per_token;
-      all.ops += l.forward_ops;
-    }
-    const ActionTimes t = action_times(all, tokens_per_microbatch, flops_per_s);
+    for (size_t i = 0; i < layers.size(); ++i) add_layer(all, layers[i], measured_layer(i));
+    const ActionTimes t = action_times(all, tokens_per_microbatch, flops_per_s, job.measured);
     out.forward_s = t.forward;
     out.backward_s = t.backward;
     out.compute_s = out.pipeline_s = t.forward + t.backward;
@@ -172,7 +195,8 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
     out.allreduce_s = allreduce_seconds(cluster, world, embedding_bytes) +
                       std::max(0.0, allreduce_seconds(cluster, world, rest_bytes) - t.backward);
     add(out, allreduce_traffic(world, kGradientBytes * all.parameters));
-    out.step_s = out.pipeline_s + out.allreduce_s;
+    out.optimizer_s = optimizer_seconds(all.parameters);
+    out.step_s = out.pipeline_s + out.allreduce_s + out.optimizer_s + step_sync;
     out.parameters_fullest = all.parameters;
     out.peak_stashed = 1;
     out.memory_bytes = kBytesPerParameter * all.parameters + all.activation * tokens_per_microbatch + head_transient;
@@ -182,20 +206,21 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
     out.bubble_theory = pipeline::theoretical_bubble(spec);
     const int p = st.partitions, stages = p * st.virtual_stages;
     std::vector<pipeline::LayerWeight> weights;
-    for (const auto& l : layers)
-      weights.push_back({l.name, 3 * (l.matmul_flops_per_token + l.attention_flops_per_token),
-                         kBytesPerParameter * l.parameters + l.activation_bytes_per_token * tokens_per_microbatch,
-                         static_cast<long long>(l.parameters)});
+    if (job.measured) {
+      weights = measured_partition(*job.measured, tokens_per_microbatch);
+    } else {
+      for (const auto& l : layers)
+        weights.push_back({l.name, 3 * (l.matmul_flops_per_token + l.attention_flops_per_token),
+                           kBytesPerParameter * l.parameters + l.activation_bytes_per_token * tokens_per_microbatch,
+                           static_cast<long long>(l.parameters)});
+    }
+    require(weights.size() == layers.size(), "measured profile: " + std::to_string(weights.size()) +
+                                                 " partition weights where the model has " +
+                                                 std::to_string(layers.size()) + " layers");
     const auto spans = pipeline::partition_layers(weights, stages, job.memory_weight);
     std::vector<StageSums> sums(stages);
     for (int s = 0; s < stages; ++s)
-      for (int i = spans[s].begin; i < spans[s].end; ++i) {
-        sums[s].parameters += layers[i].parameters;
-        sums[s].matmul += layers[i].matmul_flops_per_token;
-        sums[s].attention += layers[i].attention_flops_per_token;
-        sums[s].activation += layers[i].activation_bytes_per_token;
-        sums[s].ops += layers[i].forward_ops;
-      }
+      for (int i = spans[s].begin; i < spans[s].end; ++i) add_layer(sums[s], layers[i], measured_layer(i));
     const pipeline::StagePlacement& placement = schedule.placement;
     // The last stage keeps its own copy of a tied embedding (docs/architecture.md),
     // unless the placement puts it on the embedding's rank (the V).
@@ -205,14 +230,15 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
     // The pipeline moves at its slowest chunk's pace: the simulator takes one cost per action kind.
     pipeline::Costs costs{0, 0, 0, 0, 0};
     for (const auto& s : sums) {
-      const ActionTimes t = action_times(s, tokens_per_microbatch, flops_per_s);
+      const ActionTimes t = action_times(s, tokens_per_microbatch, flops_per_s, job.measured);
       costs.forward = std::max(costs.forward, t.forward);
       costs.backward = std::max(costs.backward, t.backward);
       costs.backward_input = std::max(costs.backward_input, t.input);
       costs.backward_weight = std::max(costs.backward_weight, t.weight);
     }
     // Activations (and their gradients) between consecutive stages of every replica.
-    const double message_bytes = tokens_per_microbatch * job.shape.d_model * kHalfBytes;
+    const double value_bytes = job.measured ? job.measured->boundary_value_bytes : kHalfBytes;
+    const double message_bytes = tokens_per_microbatch * job.shape.d_model * value_bytes;
     for (int s = 0; s + 1 < stages; ++s) {
       if (placement.same_rank(s, s + 1)) continue;  // handed over within the rank
       std::map<int, int> crossing_per_host;
@@ -266,8 +292,10 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
         add(out, allreduce_traffic(g, kGradientBytes * vocab_rows));
       }
     }
-    out.step_s = finish + tied_s;
-    out.allreduce_s = out.step_s - out.pipeline_s;
+    // Clipping needs the job's gradient norm, so the optimizer starts on every rank together.
+    for (int r = 0; r < p; ++r) out.optimizer_s = std::max(out.optimizer_s, optimizer_seconds(rank_parameters[r]));
+    out.step_s = finish + tied_s + out.optimizer_s + step_sync;
+    out.allreduce_s = finish + tied_s - out.pipeline_s;
 
     // The fullest rank: model state of its chunks, the activations it stashes at
     // its peak, and the loss's logits chunk on the rank of the last stage.

@@ -7,15 +7,19 @@
 // alpha-beta link costs (link_costs.h); placement from parallel/topology.
 //
 // Step time = max over pipeline ranks (its last compute + its stage's
-// data-parallel allreduce) + the tied-embedding exchange; with pure data
-// parallelism the allreduce overlaps backward except the embedding's bucket,
-// which is ready last and reduced alone.
+// data-parallel allreduce) + the tied-embedding exchange + the optimizer of
+// the fullest rank (+ the trainer's per-step stop agreement, measured
+// profiles only); with pure data parallelism the allreduce overlaps
+// backward except the embedding's bucket, which is ready last and reduced
+// alone. With a measured profile (measured_profile.h) the layer times are the
+// measured ones, scaled by its compute_scale.
 
 #include <string>
 #include <vector>
 
 #include "parallel/cluster_model/cluster_table.h"
 #include "parallel/cluster_model/layer_costs.h"
+#include "parallel/cluster_model/measured_profile.h"
 
 namespace tandem::cluster {
 
@@ -27,6 +31,9 @@ struct Job {
   int processes_per_host = 0;
   double memory_weight = 0.2;  // the partitioner's (SMP's optimize / memory_weight)
   Calibration calibration = Calibration::Eager;
+  // Layer times measured on this machine instead of flops at the calibrated
+  // efficiency, and the optimizer's time (0 without a profile); not owned.
+  const MeasuredProfile* measured = nullptr;
 };
 
 struct Strategy {
@@ -50,6 +57,7 @@ struct Prediction {
   double compute_s = 0;           // busiest rank's forward and backward time
   double pipeline_s = 0;          // the schedule's makespan (compute, transfers, waits)
   double allreduce_s = 0;         // gradient exchange after the pipeline (or exposed, data parallel)
+  double optimizer_s = 0;         // clip and AdamW on the fullest rank (measured profiles only)
   double bubble = 0;              // simulated idle share of the pipeline (0 for data parallel)
   double bubble_theory = 0;       // the schedule's unit-cost bubble (bubble.h)
   // Per microbatch and chunk: forward, backward (input, weight), activation transfer.

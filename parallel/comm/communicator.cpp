@@ -1,5 +1,6 @@
 #include "parallel/comm/communicator.h"
 
+#include "common/activity/activity_log.h"
 #include "engine/error.h"
 #include "parallel/comm/runtime.h"
 #include "parallel/comm/timeout.h"
@@ -9,6 +10,18 @@ namespace tandem::comm {
 namespace {
 // The tag range MPI guarantees on every implementation (MPI_TAG_UB >= 32767).
 constexpr int kMaxTag = 32767;
+
+// For `tandem bench`: the bytes a collective puts on the wire, as a ring
+// implements it (what NCCL runs and the cluster model assumes): every rank
+// sends `share` of the buffer to its successor in the group.
+void count_ring_traffic(const Communicator& group, std::size_t count, DType dtype, double share) {
+  if (!activity::enabled() || group.size() < 2) return;
+  const std::vector<int> members = group.world_ranks();
+  const int next = members[(group.rank() + 1) % group.size()];
+  activity::add_bytes_sent(next, share * static_cast<double>(count * dtype_size(dtype)));
+}
+
+double allreduce_share(int n) { return 2.0 * (n - 1) / n; }
 }  // namespace
 
 Communicator::Communicator() : timeout_(default_timeout()) {}
@@ -49,6 +62,7 @@ void Communicator::allreduce(void* data, std::size_t count, DType dtype, ReduceO
   check_reduction("allreduce", dtype, op);
   check_buffer(describe("allreduce", count, dtype), data, count);
   if (count == 0) return;
+  count_ring_traffic(*this, count, dtype, allreduce_share(size()));
   start_allreduce(data, count, dtype, op, /*overlap=*/false)->wait();
 }
 
@@ -57,6 +71,7 @@ std::shared_ptr<Work> Communicator::allreduce_async(void* data, std::size_t coun
   check_reduction("allreduce", dtype, op);
   check_buffer(describe("allreduce", count, dtype), data, count);
   if (count == 0) return std::make_shared<CompletedWork>();
+  count_ring_traffic(*this, count, dtype, allreduce_share(size()));
   return start_allreduce(data, count, dtype, op, /*overlap=*/true);
 }
 
@@ -65,6 +80,7 @@ void Communicator::broadcast(void* data, std::size_t count, DType dtype, int roo
   check_rank(what, "root", root);
   check_buffer(what, data, count);
   if (count == 0) return;
+  count_ring_traffic(*this, count, dtype, rank() == root ? size() - 1 : 0);
   start_broadcast(data, count, dtype, root)->wait();
 }
 
@@ -74,6 +90,7 @@ void Communicator::allgather(const void* send, void* recv, std::size_t count_per
   check_buffer(what, send, count_per_rank);
   check_buffer(what, recv, count_per_rank);
   if (count_per_rank == 0) return;
+  count_ring_traffic(*this, count_per_rank, dtype, size() - 1);
   start_allgather(send, recv, count_per_rank, dtype)->wait();
 }
 
@@ -84,6 +101,7 @@ void Communicator::reduce_scatter(const void* send, void* recv, std::size_t coun
   check_buffer(what, send, count_per_rank);
   check_buffer(what, recv, count_per_rank);
   if (count_per_rank == 0) return;
+  count_ring_traffic(*this, count_per_rank, dtype, size() - 1);
   start_reduce_scatter(send, recv, count_per_rank, dtype, op)->wait();
 }
 
@@ -112,6 +130,12 @@ std::shared_ptr<Work> Communicator::batch_p2p_async(const std::vector<P2POp>& op
     if (op.count > 0) nonempty.push_back(op);
   }
   if (nonempty.empty()) return std::make_shared<CompletedWork>();
+  if (activity::enabled()) {
+    const std::vector<int> members = world_ranks();
+    for (const P2POp& op : nonempty)
+      if (op.kind == P2POp::Kind::Send)
+        activity::add_bytes_sent(members[op.peer], static_cast<double>(op.count * dtype_size(op.dtype)));
+  }
   return start_p2p(nonempty);
 }
 

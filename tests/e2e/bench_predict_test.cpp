@@ -1,7 +1,7 @@
 // `tandem bench` as a user runs it: --predict True prints the prediction, the
 // sweep and the recommendation for the seed's job on two p3dn hosts and writes
-// the sweep only when --output_dir is given; without --predict True, and with
-// bad inputs, one line and exit 2.
+// the sweep only when --output_dir is given; predicting flags without
+// --predict True, and bad inputs, get one line and exit 2.
 #include "tests/e2e/run_tandem.h"
 #include "tests/common/temp_dir.h"
 
@@ -58,7 +58,8 @@ TEST(BenchPredict, RefusalsAreOneLineWithExitTwo) {
     EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   };
-  refused({"bench", "--distribution", kSeedDict}, "the measuring mode (running strategies) is not built yet");
+  refused({"bench", "--distribution", kSeedDict, "--output_dir", dir.file("b")},
+          "--distribution: only with --predict True");
   auto args = seed_args();
   args = with_flag(args, "--cluster", "ml.p9.huge");
   refused(args, "--cluster: unknown instance type \"ml.p9.huge\"");

@@ -1,5 +1,6 @@
 #include "parallel/pipeline/executor/pipeline_executor.h"
 
+#include "common/activity/activity_log.h"
 #include "engine/error.h"
 #include "parallel/comm/tensor_dtype.h"
 #include "engine/model/gpt_layers.h"
@@ -15,6 +16,17 @@ namespace {
 
 double now_us() {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// The activity log's name for an action: transfers and the reduction are communication.
+activity::Kind activity_kind(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::Forward: return activity::Kind::Forward;
+    case ActionKind::Backward: return activity::Kind::Backward;
+    case ActionKind::BackwardInput: return activity::Kind::BackwardInput;
+    case ActionKind::BackwardWeight: return activity::Kind::BackwardWeight;
+    default: return activity::Kind::Communication;
+  }
 }
 
 }  // namespace
@@ -195,6 +207,7 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
   for (; step.action_index < schedule_.size(); ++step.action_index) {
     const Action& act = schedule_[step.action_index];
     const double t0 = now_us();
+    const auto started = activity::Clock::now();
     switch (act.kind) {
       case ActionKind::RecvActivation:
       case ActionKind::RecvGradient: receive_boundary(act, step); break;
@@ -207,10 +220,14 @@ void PipelineExecutor::run_step(const Batch& batch, bool sync, double loss_scale
       case ActionKind::ReduceGradients: reduce_gradients(step); break;
     }
     if (is_compute(act.kind)) timeline_.push_back({act, t0, now_us()});
+    if (activity::enabled()) activity::record(activity_kind(act.kind), started, activity::Clock::now(), act.microbatch);
     peak_stashed_ = std::max(peak_stashed_, step.live());
     peak_stashed_bytes_ = std::max(peak_stashed_bytes_, step.stashed_bytes);
   }
-  wait_for_sends();
+  {
+    activity::Scope waiting(activity::Kind::Communication);
+    wait_for_sends();
+  }
 }
 
 void PipelineExecutor::receive_boundary(const Action& act, StepState& step) {

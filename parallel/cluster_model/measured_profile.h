@@ -1,0 +1,44 @@
+#pragma once
+// Per-layer times measured on this machine, in place of flops at a calibrated
+// efficiency: what `tandem bench` predicts its own runs from. A profiling
+// pass (run/layer_profile.h) times every layer's forward, backward and the
+// two halves of the split backward at each microbatch size the strategies
+// use, and AdamW's step per parameter; the layers carry the engine's own
+// partition weights, so the prediction cuts stages as the run does.
+
+#include <map>
+#include <vector>
+
+#include "parallel/pipeline/partition/partitioner.h"
+
+namespace tandem::cluster {
+
+struct MeasuredLayer {
+  double forward_s = 0, backward_s = 0, backward_input_s = 0, backward_weight_s = 0;
+};
+
+struct MeasuredProfile {
+  // Tokens per microbatch -> every layer's times (embedding, blocks, norm, head).
+  std::map<int, std::vector<MeasuredLayer>> layers_at_tokens;
+  // The engine's partition weights per layer at one token per microbatch
+  // (run/parallel_plan.h), so predict() cuts the stages the run cuts.
+  std::vector<pipeline::LayerWeight> partition_per_token;
+  std::vector<double> activation_bytes_per_token;  // per layer, for the partition's memory term
+  double optimizer_s_per_parameter = 0;
+  double step_sync_s = 0;                // the trainer's blocking stop-request allreduce, once per step
+  double boundary_value_bytes = 4;       // an activation's element between stages (float32 on the CPU)  // clip + AdamW, measured over the whole model
+  // Ranks sharing a core run slower by this factor (max(1, ranks / cores)),
+  // set per prediction by the caller that knows the job's size.
+  double compute_scale = 1;
+};
+
+// The layer times at `tokens` per microbatch: the measured point, or the
+// nearest one scaled linearly in tokens. UsageError when the profile is empty
+// or its layer count differs from `layers`.
+std::vector<MeasuredLayer> measured_layers_at(const MeasuredProfile& profile, double tokens, int layers);
+
+// The partition weights at `tokens` per microbatch (memory: parameters and
+// optimizer state plus the stashed activations of one microbatch).
+std::vector<pipeline::LayerWeight> measured_partition(const MeasuredProfile& profile, double tokens);
+
+}  // namespace tandem::cluster

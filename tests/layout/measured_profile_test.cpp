@@ -1,0 +1,130 @@
+// The cluster model on a measured profile (parallel/cluster_model/
+// measured_profile.h), as `tandem bench` uses it, on a fixed synthetic cost
+// profile: every number below is computed by hand, nothing is timed.
+//
+// The profile: gpt-mini's 7 layers (embedding, 4 blocks, norm, head) at 64
+// tokens per microbatch; blocks and head take F = 1 ms forward, B = 2 ms
+// backward (1 ms input half, 1 ms weight half), embedding and norm 0.1 ms
+// each way. The partition weights make two stages [embedding, block 0,
+// block 1] and [block 2, block 3, norm, head].
+
+#include <gtest/gtest.h>
+
+#include "engine/error.h"
+#include "parallel/cluster_model/measured_profile.h"
+#include "parallel/cluster_model/predict.h"
+#include "parallel/pipeline/schedule/bubble.h"
+#include "tests/common/error_matchers.h"
+
+namespace tandem::cluster {
+namespace {
+
+constexpr double kMs = 1e-3;
+
+MeasuredProfile synthetic_profile() {
+  MeasuredProfile p;
+  const MeasuredLayer light{0.1 * kMs, 0.1 * kMs, 0.05 * kMs, 0.05 * kMs};
+  const MeasuredLayer heavy{1 * kMs, 2 * kMs, 1 * kMs, 1 * kMs};
+  p.layers_at_tokens[64] = {light, heavy, heavy, heavy, heavy, light, heavy};
+  // Compute per token 0.3 + 4 x 3 + 0.1 + 3 = 15.4, memory in the same
+  // proportion, so the cut is by compute: max(6.3, 9.1) beats max(9.3, 6.1).
+  p.partition_per_token = {{"embedding", 0.3, 0.3, 0}, {"block 0", 3, 3, 0}, {"block 1", 3, 3, 0},
+                           {"block 2", 3, 3, 0},       {"block 3", 3, 3, 0}, {"norm", 0.1, 0.1, 0},
+                           {"head", 3, 3, 0}};
+  p.activation_bytes_per_token = std::vector<double>(7, 0.0);
+  p.optimizer_s_per_parameter = 0;
+  return p;
+}
+
+// One host whose link costs nothing: the pipeline's arithmetic alone.
+ClusterType free_links(int processes) {
+  const Link instant{"instant", 0, 1e30};
+  return {"synthetic", processes, {"CPU", 1, 1e12, "fp32"}, instant, instant};
+}
+
+Job synthetic_job(const MeasuredProfile& profile, int processes) {
+  Job job;
+  job.shape = {"gpt-mini", 4, 4, 256, 256, 256, 512, true};
+  job.sequence_length = 32;
+  job.global_batch = 8;
+  job.instance_count = 1;
+  job.processes_per_host = processes;
+  job.memory_weight = 0.2;
+  job.measured = &profile;
+  return job;
+}
+
+TEST(MeasuredProfile, OneProcessIsTheSumOfItsLayersScaledToItsTokens) {
+  const MeasuredProfile profile = synthetic_profile();
+  // 8 examples x 32 tokens = 256 tokens: 4x the profiled 64.
+  const Prediction p = predict(synthetic_job(profile, 1), Strategy{}, free_links(1));
+  const double per_64_tokens = (0.1 + 0.1) + 4 * (1 + 2) + (0.1 + 0.1) + (1 + 2);  // ms
+  EXPECT_NEAR(p.step_s, 4 * per_64_tokens * kMs, 1e-12);
+  EXPECT_DOUBLE_EQ(p.bubble, 0);
+}
+
+TEST(MeasuredProfile, GpipeBubbleAndStepMatchTheHandCalculation) {
+  const MeasuredProfile profile = synthetic_profile();
+  // p = 2, m = 4, 8 examples in one replica: microbatches of 2 x 32 = 64 tokens.
+  const Prediction p = predict(synthetic_job(profile, 2), {"simple", 2, 4, 1, "cluster"}, free_links(2));
+  // Stage 0: 0.1 + 1 + 1 = 2.1 ms forward; stage 1: 1 + 1 + 0.1 + 1 = 3.1 ms.
+  // The simulator runs every stage at the slowest one's pace: F = 3.1, B = 6.1.
+  EXPECT_NEAR(p.forward_s, 3.1 * kMs, 1e-12);
+  EXPECT_NEAR(p.backward_s, 6.1 * kMs, 1e-12);
+  // GPipe: (m + p - 1)(F + B) = 5 x 9.2 ms, and a bubble of (p - 1) / (m + p - 1) = 20%.
+  EXPECT_NEAR(p.pipeline_s, 5 * 9.2 * kMs, 1e-9);
+  EXPECT_NEAR(p.bubble, 0.2, 1e-9);
+  EXPECT_NEAR(p.bubble_theory, 0.2, 1e-12);
+  EXPECT_NEAR(p.step_s, p.pipeline_s, 1e-9);  // free links: no allreduce, tied exchange or optimizer time
+}
+
+TEST(MeasuredProfile, TheSchedulesBubblesOrderAsTheTheorySays) {
+  const MeasuredProfile profile = synthetic_profile();
+  const auto bubble = [&](const Strategy& s) {
+    return predict(synthetic_job(profile, 2), s, free_links(2)).bubble;
+  };
+  const double simple = bubble({"simple", 2, 4, 1, "cluster"});
+  const double one_f_one_b = bubble({"interleaved", 2, 4, 1, "cluster"});
+  const double virtual_stages = bubble({"interleaved_virtual", 2, 4, 2, "cluster"});
+  const double zero_bubble = bubble({"zb_h1", 2, 4, 1, "cluster"});
+  EXPECT_NEAR(one_f_one_b, simple, 1e-9);  // 1F1B saves memory, not time
+  EXPECT_LT(virtual_stages, one_f_one_b);
+  EXPECT_LT(zero_bubble, one_f_one_b);
+  // Within 5 points of the unit-cost theory: the stages here are uneven only by the light layers.
+  for (const auto& [s, b] : std::vector<std::pair<Strategy, double>>{{{"interleaved_virtual", 2, 4, 2, "cluster"}, virtual_stages},
+                                                                      {{"zb_h1", 2, 4, 1, "cluster"}, zero_bubble}}) {
+    const double theory = pipeline::theoretical_bubble({s.kind, s.partitions, s.microbatches, s.virtual_stages});
+    EXPECT_NEAR(b, theory, 0.05) << s.label();
+  }
+}
+
+TEST(MeasuredProfile, LinksOptimizerAndSharedCoresAddTheirTerms) {
+  MeasuredProfile profile = synthetic_profile();
+  profile.optimizer_s_per_parameter = 1e-9;
+  const Link link{"measured", 50e-6, 1e9};
+  const ClusterType machine{"synthetic", 2, {"CPU", 1, 1e12, "fp32"}, link, link};
+  const Job job = synthetic_job(profile, 2);
+  const Prediction dp = predict(job, Strategy{}, machine);
+  // Two replicas of 4 examples = 128 tokens each: twice the profiled layer times.
+  const double compute = 2 * ((0.2 + 12 + 0.2 + 3) * kMs);
+  EXPECT_NEAR(dp.compute_s, compute, 1e-12);
+  EXPECT_GT(dp.allreduce_s, 2 * link.alpha_s);  // the embedding's bucket at least, reduced after backward
+  EXPECT_NEAR(dp.step_s, compute + dp.allreduce_s + dp.optimizer_s, 1e-12);
+  EXPECT_GT(dp.optimizer_s, 0);
+  EXPECT_GT(dp.intra_host_bytes, 0);
+  EXPECT_DOUBLE_EQ(dp.inter_host_bytes, 0);  // one host
+
+  profile.compute_scale = 2;  // four ranks on two cores
+  const Prediction shared = predict(job, Strategy{}, machine);
+  EXPECT_NEAR(shared.compute_s, 2 * compute, 1e-12);
+}
+
+TEST(MeasuredProfile, AProfileOfAnotherModelIsRefused) {
+  MeasuredProfile profile = synthetic_profile();
+  profile.layers_at_tokens[64].pop_back();
+  EXPECT_ERROR(predict(synthetic_job(profile, 1), Strategy{}, free_links(1)), UsageError,
+               "measured profile: 6 layers where the model has 7");
+}
+
+}  // namespace
+}  // namespace tandem::cluster
