@@ -59,7 +59,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadInputCase{"LaunchUnknownFlag", {"launch", "@job.json", "--dry_run"}, 2, "unknown flag --dry_run",
                      [](const TempDir& d) { d.write("job.json", tiny_job(1, 1).dump()); }},
         BadInputCase{"LaunchMissingJobFile", {"launch", "@nope.json", "--dry-run"}, 1, "nope.json"},
-        BadInputCase{"BenchWithoutPredict", {"bench"}, 2, "--predict"},
+        BadInputCase{"BenchWithoutOutputDir", {"bench"}, 2, "--output_dir: required when measuring"},
+        BadInputCase{"BenchUnknownStrategy", {"bench", "--output_dir", "out", "--strategies", "nope"}, 2,
+                     "--strategies: unknown strategy \"nope\""},
+        BadInputCase{"BenchBadTrainFlag", {"bench", "--output_dir", "out", "--learning_rate", "fast"}, 2,
+                     "--learning_rate: \"fast\" is not a number"},
         BadInputCase{"BenchUnknownCluster", {"bench", "--predict", "True", "--cluster", "ml.x9.huge", "--distribution", R"({"mpi": {"enabled": true}})"},
                      2, "--cluster: unknown instance type \"ml.x9.huge\""}),
     bad_input_case_name);
