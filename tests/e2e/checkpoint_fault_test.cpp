@@ -103,6 +103,9 @@ TEST(CheckpointFaults, SigkillAtRandomMomentsThenRelaunchContinuesExactly) {
     for (const auto& entry : fs::directory_iterator(dir.file(run + "/ckpt"), ec))
       if (entry.path().extension() == ".partial") ++mid_save;  // killed while a checkpoint was being written
     const int from = newest_verified_step(dir.file(run + "/ckpt"));
+    // Every kill comes after a committed checkpoint, so a killed run always has
+    // one to resume: a relaunch from step 0 would pass the loss checks below.
+    if (first.exit_code == 137) EXPECT_GT(from, 0) << "killed after " << committed << " yet nothing verifies";
     // A completed run saved its last step: the relaunch has nothing left to train.
     if (from == kSteps) continue;
     const auto again = run_tandem(run_args(dir, run, "out2"), dir.path());
@@ -122,9 +125,6 @@ TEST(CheckpointFaults, SigkillAtRandomMomentsThenRelaunchContinuesExactly) {
   std::printf("%d trials (seed %u): %d killed mid-run, %d of them while a checkpoint was being written, "
               "%d relaunches resumed from a checkpoint\n",
               trials, seed, killed, mid_save, resumed_runs);
-  // Every kill comes after a committed checkpoint, so every killed run resumes:
-  // a relaunch that started again from step 0 would pass the loss checks above.
-  EXPECT_EQ(resumed_runs, killed);
   EXPECT_GT(killed, 0);
 }
 
