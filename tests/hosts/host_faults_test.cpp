@@ -262,8 +262,9 @@ TEST(MultiHostFaults, WorkerStoppedForTenSecondsTrainsTheSameWithoutTimeouts) {
   e2e::write_lm_channels(dir);
   json job = long_job(20);
   // Long enough that the freeze lands mid-training even on a quiet machine,
-  // where a step takes about 0.04 s and metrics.jsonl is seen in buffered chunks.
-  job["hyperparameters"]["max_steps"] = 200;
+  // where a step takes about 0.04 s.
+  const int steps = 200;
+  job["hyperparameters"]["max_steps"] = steps;
   const LocalRun reference = run_local_mode(dir, "reference", job);
   ASSERT_EQ(reference.result.exit_code, 0) << reference.result.err;
 
@@ -273,17 +274,27 @@ TEST(MultiHostFaults, WorkerStoppedForTenSecondsTrainsTheSameWithoutTimeouts) {
   RunningJob running = emulated.start();
   ASSERT_TRUE(wait_for_step(hosts, 3, 120s)) << running.containers[0].err();
   hosts.freeze("algo-2");
+  const size_t frozen_at = losses_in(hosts.opt_ml("algo-1")).size();
   std::this_thread::sleep_for(10s);
+  const size_t thawed_at = losses_in(hosts.opt_ml("algo-1")).size();
   hosts.thaw("algo-2");
   const JobResult r = emulated.finish(running, 120s);
   expect_completed(r);
   EXPECT_EQ(losses_in(hosts.opt_ml("algo-1")), losses_in(reference.master_root));
   for (const auto& c : r.containers) EXPECT_EQ(c.err.find("timed out"), std::string::npos) << c.host << ": " << c.err;
-  const auto seconds = step_seconds(hosts.opt_ml("algo-1"), 16.0 * 2 * 4);
-  double longest = 0;
-  for (const auto& [step, s] : seconds) longest = std::max(longest, s);
-  std::printf("[ measured ] the stalled step took %.1f s; job %.1f s\n", longest, r.seconds);
-  EXPECT_GT(longest, 9.0);
+  // The freeze landed in training: the master recorded at most the step in
+  // flight while algo-2 was stopped, and training took the 10 s longer. (The
+  // per-step times of metrics.jsonl can miss the stall: a rank measures its
+  // logging window before it writes the record, and the stall can fall in
+  // that write, where rank 0's output waits on the launcher.)
+  EXPECT_LE(thawed_at, frozen_at + 1);
+  EXPECT_LT(thawed_at, static_cast<size_t>(steps));
+  const double stalled = recorded(hosts.opt_ml("algo-1"), "train_runtime");
+  const double unstalled = recorded(reference.master_root, "train_runtime");
+  std::printf("[ measured ] training took %.1f s with algo-2 stopped for 10 s after step %zu, %.1f s in local mode; "
+              "job %.1f s\n",
+              stalled, frozen_at, unstalled, r.seconds);
+  EXPECT_GT(stalled - unstalled, 8.0);
 }
 
 // Stalled for longer than the communication timeout: the ranks waiting on the
