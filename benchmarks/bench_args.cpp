@@ -20,23 +20,14 @@ void add_shape_flags(flags::FlagTable<Args>& t, const ShapeDefaults& defaults) {
   t.integer("threads", &Args::threads).default_to("1").at_least(1).help("intra-op CPU threads per process");
 }
 
-flags::FlagTable<ThroughputArgs> make_throughput_table() {
-  flags::CommandInfo info("throughput_bench", "[--key value]...", "single-process training throughput (one JSON line)");
-  info.description =
-      "The GPT forward, backward and AdamW step on random bytes, timed per step;\n"
-      "benchmarks/compare_single_process.sh runs it beside the PyTorch peer.";
-  flags::FlagTable<ThroughputArgs> t(info);
-  add_shape_flags(t, {"4", "256", "4", "256", "20", "3"});
-  t.integer("batch", &ThroughputArgs::batch).default_to("8").at_least(1).help("examples per step");
-  return t;
-}
-
 flags::FlagTable<DpScalingArgs> make_dp_scaling_table() {
   flags::CommandInfo info("dp_scaling_bench", "[--key value]...  (under mpirun -np N)",
                           "data-parallel training throughput and allreduce overlap (one JSON line)");
   info.description =
-      "ReplicaExecutor + GradientReducer + AdamW, one replica per process;\n"
-      "benchmarks/compare_data_parallel.sh runs it beside PyTorch DDP.";
+      "ReplicaExecutor + GradientReducer + AdamW, one replica per process, as\n"
+      "`tandem train` builds them; one process alone (no mpirun) is single-process\n"
+      "training. benchmarks/compare_data_parallel.sh runs it beside PyTorch DDP,\n"
+      "benchmarks/compare_single_process.sh beside the single-process peer.";
   flags::FlagTable<DpScalingArgs> t(info);
   add_shape_flags(t, {"4", "256", "4", "256", "15", "3"});
   t.integer("batch", &DpScalingArgs::batch).default_to("8").at_least(1).help("examples per rank per step");
@@ -126,7 +117,6 @@ flags::FlagTable<TokenizerBenchArgs> make_tokenizer_table() {
 const flags::FlagTable<LmHeadArgs>& lm_head_flag_table() { return flags::built_once<make_lm_head_table>(); }
 const flags::FlagTable<TokenizerBenchArgs>& tokenizer_flag_table() { return flags::built_once<make_tokenizer_table>(); }
 
-const flags::FlagTable<ThroughputArgs>& throughput_flag_table() { return flags::built_once<make_throughput_table>(); }
 const flags::FlagTable<DpScalingArgs>& dp_scaling_flag_table() { return flags::built_once<make_dp_scaling_table>(); }
 const flags::FlagTable<PipelineArgs>& pipeline_flag_table() { return flags::built_once<make_pipeline_table>(); }
 const flags::FlagTable<SizeSweepArgs>& allreduce_flag_table() { return flags::built_once<make_allreduce_table>(); }

@@ -21,10 +21,6 @@ struct ShapeArgs {
   int steps{}, warmup{}, threads{};
 };
 
-struct ThroughputArgs : ShapeArgs {
-  int batch{};
-};
-
 struct DpScalingArgs : ShapeArgs {
   int batch{};  // per rank
   int first_bucket_kb{}, bucket_cap_kb{};
@@ -54,7 +50,6 @@ struct SizeSweepArgs {
   std::string json_path;  // empty: no JSON file
 };
 
-const flags::FlagTable<ThroughputArgs>& throughput_flag_table();
 const flags::FlagTable<DpScalingArgs>& dp_scaling_flag_table();
 const flags::FlagTable<PipelineArgs>& pipeline_flag_table();
 const flags::FlagTable<SizeSweepArgs>& allreduce_flag_table();

@@ -12,7 +12,8 @@ peer_python=$(bash "$here/../scripts/torch_python.sh")
 
 tandem_runs=() torch_runs=()
 for ((i = 1; i <= rounds; i++)); do
-  t=$("$build/benchmarks/throughput_bench" "${shape[@]}")
+  # One process alone: the run library's single-process training step (no reducer).
+  t=$("$build/benchmarks/dp_scaling_bench" "${shape[@]}")
   p=$("$peer_python" "$here/peer/torch_gpt_throughput.py" "${shape[@]}")
   echo "round $i: $t"
   echo "round $i: $p"

@@ -113,17 +113,61 @@ std::vector<cluster::MeasuredLayer> time_layers(const TransformerModel& model, i
   return out;
 }
 
+// Forward with the loss and backward of the whole model as one graph, as the
+// replica executor runs a microbatch; medians.
+cluster::MeasuredLayer whole_model_seconds(const TransformerModel& model, int block_size, int examples, int repeats) {
+  const auto ids = torch::randint(model.config().vocab_size, {examples, block_size}, torch::kLong);
+  const auto targets = torch::randint(model.config().vocab_size, {examples, block_size}, torch::kLong);
+  std::vector<double> f, b;
+  for (int k = 0; k <= repeats; ++k) {
+    auto t0 = Clock::now();
+    BatchContext context;
+    context.input_ids = ids;
+    const auto loss = model.loss(ids, context, targets).loss;
+    const double forward_s = since(t0);
+    t0 = Clock::now();
+    loss.backward();
+    if (k == 0) continue;
+    f.push_back(forward_s);
+    b.push_back(since(t0));
+  }
+  return {median(f), median(b), 0, 0};
+}
+
+// Each layer timed on a graph of its own costs more than its part of the
+// whole model's graph (building and freeing the graph, inputs as fresh
+// leaves), so the layers are scaled to the whole model's forward and
+// backward at the same size; each keeps its measured share. The split
+// backward scales with the backward.
+void scale_to_whole_model(std::vector<cluster::MeasuredLayer>& layers, const cluster::MeasuredLayer& whole) {
+  double forward = 0, backward = 0;
+  for (const auto& l : layers) {
+    forward += l.forward_s;
+    backward += l.backward_s;
+  }
+  const double f = forward > 0 ? whole.forward_s / forward : 1, b = backward > 0 ? whole.backward_s / backward : 1;
+  for (auto& l : layers) {
+    l.forward_s *= f;
+    l.backward_s *= b;
+    l.backward_input_s *= b;
+    l.backward_weight_s *= b;
+  }
+}
+
 // Clip and AdamW over every parameter, as the trainer runs them each step.
+// AdamW's first steps allocate its moments and run slower: two are not counted.
 double optimizer_seconds(TransformerModel& model, int repeats) {
   for (auto& p : model.parameters()) p.mutable_grad() = torch::randn_like(p) * 1e-3;
   AdamW optimizer(model.named_parameters(), adamw_settings(TrainArgs{}));
   const auto params = model.parameters();
   std::vector<double> times;
-  for (int k = 0; k <= repeats; ++k) {
+  constexpr int kWarmup = 2;
+  for (int k = 0; k < kWarmup + std::max(repeats, 9); ++k) {
     const auto t0 = Clock::now();
-    clip_grad_norm(params, 1.0, [](torch::Tensor sq) { return sq; });
-    optimizer.step();
-    if (k > 0) times.push_back(since(t0));
+    // As the trainer steps: the norm's finiteness decides whether the step is skipped.
+    const torch::Tensor norm = clip_grad_norm(params, 1.0, [](torch::Tensor sq) { return sq; });
+    optimizer.step(norm.isfinite().logical_not().to(torch::kFloat32));
+    if (k >= kWarmup) times.push_back(since(t0));
   }
   return median(times);
 }
@@ -135,9 +179,14 @@ cluster::MeasuredProfile profile_layers(const ProfileRequest& request) {
   TransformerModel model = TransformerModel::build(request.model, static_cast<uint64_t>(request.seed));
   model.train(true);
   cluster::MeasuredProfile profile;
-  for (int examples : request.microbatch_examples)
-    profile.layers_at_tokens[examples * request.block_size] =
-        time_layers(model, request.block_size, examples, request.repeats);
+  for (int examples : request.microbatch_examples) {
+    const int tokens = examples * request.block_size;
+    auto layers = time_layers(model, request.block_size, examples, request.repeats);
+    const cluster::MeasuredLayer whole = whole_model_seconds(model, request.block_size, examples, request.repeats);
+    scale_to_whole_model(layers, whole);
+    profile.layers_at_tokens[tokens] = layers;
+    profile.whole_model_at_tokens[tokens] = whole;
+  }
   profile.partition_per_token = partition_weights(model, request.block_size, 0.0);
   for (const auto& layer : model.layers())
     profile.activation_bytes_per_token.push_back(layer->cost(request.block_size).activation_bytes_per_token);

@@ -35,12 +35,67 @@ double one_way_seconds(comm::Communicator& world, std::size_t bytes, int repeats
 }
 
 // A fixed compute burst: matmuls of a transformer block's size.
-double burst_seconds() {
+double burst_seconds(int matmuls = 8) {
   const auto a = torch::randn({256, 256});
   const auto b = torch::randn({256, 1024});
   const auto t0 = Clock::now();
-  for (int i = 0; i < 8; ++i) (void)a.mm(b);
+  for (int i = 0; i < matmuls; ++i) (void)a.mm(b);
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Median time from a send being posted to the waiting receiver holding the
+// message, while the sender goes on computing: a pipeline stage sends its
+// output and starts the next microbatch. On a CPU whose cores all compute,
+// the communicator's thread then waits for the scheduler to give it a core,
+// which a ping-pong between two ready ranks never shows. Both ranks share
+// this machine's monotonic clock, so the receiver's arrival time and the
+// sender's posting time compare directly.
+double busy_sender_one_way_seconds(comm::Communicator& world, std::size_t bytes, int repeats) {
+  std::vector<unsigned char> buffer(bytes, 1);
+  const int me = world.rank(), peer = 1 - me;
+  const auto now = [] { return std::chrono::duration<double>(Clock::now().time_since_epoch()).count(); };
+  std::vector<double> posted, arrived;
+  unsigned char ready = 1;
+  for (int k = 0; k <= repeats; ++k) {
+    if (me == 0) {
+      // The receiver says it is waiting (ranks past the first two take no part).
+      world.recv_async(&ready, 1, comm::DType::UInt8, peer, 3)->wait();
+      posted.push_back(now());
+      auto sent = world.send_async(buffer.data(), bytes, comm::DType::UInt8, peer, 1);
+      (void)burst_seconds(2);
+      sent->wait();
+    } else {
+      auto receive = world.recv_async(buffer.data(), bytes, comm::DType::UInt8, peer, 1);
+      world.send_async(&ready, 1, comm::DType::UInt8, peer, 3)->wait();
+      receive->wait();
+      arrived.push_back(now());
+    }
+  }
+  // The arrival times reach rank 0 after the timing, so they cost it nothing.
+  if (me == 1) {
+    world.send_async(arrived.data(), arrived.size(), comm::DType::Float64, peer, 2)->wait();
+    return 0;
+  }
+  arrived.resize(posted.size());
+  world.recv_async(arrived.data(), arrived.size(), comm::DType::Float64, peer, 2)->wait();
+  std::vector<double> one_way;
+  for (size_t k = 1; k < posted.size(); ++k) one_way.push_back(std::max(0.0, arrived[k] - posted[k]));  // the first sets up
+  std::sort(one_way.begin(), one_way.end());
+  return one_way[one_way.size() / 2];
+}
+
+// Median of a blocking allreduce of `bytes` of float32 over the world.
+double allreduce_seconds(comm::Communicator& world, std::size_t bytes, int repeats) {
+  std::vector<float> gradients(std::max<std::size_t>(1, bytes / sizeof(float)), 1.0f);
+  std::vector<double> times;
+  for (int k = 0; k <= repeats; ++k) {
+    world.barrier();
+    const auto t0 = Clock::now();
+    world.allreduce(gradients.data(), gradients.size(), comm::DType::Float32, comm::ReduceOp::Sum);
+    if (k > 0) times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
 }
 
 // Median over `repeats` of the slowest rank's burst, all starting together.
@@ -56,16 +111,47 @@ double burst_of_every_rank(comm::Communicator& world, int repeats) {
   return times[times.size() / 2];
 }
 
+// Median over repeats of the slowest rank's burst with the allreduce of
+// `bytes` started just before it and waited for after: a data-parallel
+// backward with its gradients reducing beside it. Beyond the burst alone,
+// it is what the reduction costs a step here, cores shared included.
+double burst_with_allreduce_seconds(comm::Communicator& world, std::size_t bytes, int repeats) {
+  std::vector<float> gradients(std::max<std::size_t>(1, bytes / sizeof(float)), 1.0f);
+  std::vector<double> times;
+  for (int k = 0; k <= repeats; ++k) {
+    world.barrier();
+    const auto t0 = Clock::now();
+    auto reduction = world.allreduce_async(gradients.data(), gradients.size(), comm::DType::Float32, comm::ReduceOp::Sum);
+    (void)burst_seconds();
+    reduction->wait();
+    double t = std::chrono::duration<double>(Clock::now() - t0).count();
+    world.allreduce(&t, 1, comm::DType::Float64, comm::ReduceOp::Max);
+    if (k > 0) times.push_back(t);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
 }  // namespace
 
-LinkProbe probe_link(comm::Communicator& world, int repeats) {
+LinkProbe probe_link(comm::Communicator& world, int repeats, std::size_t allreduce_bytes, std::size_t boundary_bytes) {
   if (world.size() < 2) throw RuntimeFailure("link probe: needs two ranks (run it under mpirun -np 2)");
   LinkProbe probe;
   probe.small_bytes = 64;
+  probe.boundary_bytes = static_cast<double>(std::max<std::size_t>(1, boundary_bytes));
   probe.large_bytes = 4 << 20;
   if (world.rank() < 2) {
     probe.small_one_way_s = one_way_seconds(world, static_cast<std::size_t>(probe.small_bytes), repeats);
     probe.large_one_way_s = one_way_seconds(world, static_cast<std::size_t>(probe.large_bytes), repeats);
+  }
+  // Every other rank computes meanwhile, as the other replicas of a hybrid
+  // do: the sender's thread then competes with all of them for the cores.
+  world.barrier();
+  if (world.rank() < 2) {
+    probe.busy_sender_one_way_s =
+        busy_sender_one_way_seconds(world, static_cast<std::size_t>(probe.boundary_bytes), repeats);
+  } else {
+    for (int k = 0; k <= repeats; ++k) (void)burst_seconds(2);
   }
   std::vector<double> syncs;
   double flag = 0;
@@ -77,10 +163,20 @@ LinkProbe probe_link(comm::Communicator& world, int repeats) {
   std::sort(syncs.begin(), syncs.end());
   probe.host_sync_s = syncs[syncs.size() / 2];
   probe.concurrent_burst_s = burst_of_every_rank(world, repeats);
+  probe.allreduce_bytes = static_cast<double>(allreduce_bytes);
+  probe.allreduce_s = allreduce_seconds(world, allreduce_bytes, repeats);
+  probe.burst_with_allreduce_s = burst_with_allreduce_seconds(world, allreduce_bytes, repeats);
   world.barrier();
   const double extra = std::max(probe.large_one_way_s - probe.small_one_way_s, 1e-9);
-  probe.link = {"this machine (measured)", probe.small_one_way_s, (probe.large_bytes - probe.small_bytes) / extra};
+  probe.link = {"this machine (measured)", std::max(probe.small_one_way_s, probe.busy_sender_one_way_s),
+                (probe.large_bytes - probe.small_bytes) / extra};
   return probe;
+}
+
+double ring_allreduce_beta(int ranks, double bytes, double seconds, double alpha_s) {
+  if (ranks < 2 || bytes <= 0) return 0;
+  const double steps = 2.0 * (ranks - 1);
+  return steps / ranks * bytes / std::max(seconds - steps * alpha_s, 1e-9);
 }
 
 double compute_burst_seconds(int repeats) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch peer of benchmarks/throughput_bench.cpp: the same GPT-2 layers
+"""PyTorch peer of benchmarks/dp_scaling_bench.cpp run as one process: the same GPT-2 layers
 (Conv1D layout, causal softmax attention, tanh GELU, tied head), the same
 AdamW step, the same shapes and thread count. Prints one JSON line."""
 import argparse

@@ -1,6 +1,8 @@
 // Rendering the bench's table, JSON, CSV, traces and charts (bench_files.h).
 #include "launcher/bench/bench_files.h"
 
+#include "common/text/format_number.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -11,16 +13,10 @@
 namespace tandem::launcher {
 namespace {
 
-std::string format(const char* f, double v) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, f, v);
-  return buffer;
-}
-
-std::string percent(double share) { return format("%.1f%%", 100 * share); }
-std::string millis(double s) { return format("%.1f", 1e3 * s); }
-std::string kib(double bytes) { return format("%.0f", bytes / 1024); }
-std::string mib(double bytes) { return format("%.0f", bytes / (1024 * 1024)); }
+std::string percent(double share) { return format_number("%.1f%%", 100 * share); }
+std::string millis(double s) { return format_number("%.1f", 1e3 * s); }
+std::string kib(double bytes) { return format_number("%.0f", bytes / 1024); }
+std::string mib(double bytes) { return format_number("%.0f", bytes / (1024 * 1024)); }
 
 std::string pad(const std::string& s, size_t width) { return s.size() >= width ? s : s + std::string(width - s.size(), ' '); }
 
@@ -56,32 +52,40 @@ std::string xml_escape(const std::string& s) {
 
 std::string svg_open(double width, double height) {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
-         format("%.0f", width) + "\" height=\"" + format("%.0f", height) + "\" viewBox=\"0 0 " + format("%.0f", width) +
-         " " + format("%.0f", height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+         format_number("%.0f", width) + "\" height=\"" + format_number("%.0f", height) + "\" viewBox=\"0 0 " + format_number("%.0f", width) +
+         " " + format_number("%.0f", height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
 }
 
 std::string text(double x, double y, const std::string& s, const std::string& anchor = "start") {
-  return "<text x=\"" + format("%.1f", x) + "\" y=\"" + format("%.1f", y) + "\" text-anchor=\"" + anchor + "\">" +
+  return "<text x=\"" + format_number("%.1f", x) + "\" y=\"" + format_number("%.1f", y) + "\" text-anchor=\"" + anchor + "\">" +
          xml_escape(s) + "</text>\n";
 }
 
 std::string rect(double x, double y, double w, double h, const std::string& fill, const std::string& title = "") {
-  std::string r = "<rect x=\"" + format("%.2f", x) + "\" y=\"" + format("%.1f", y) + "\" width=\"" +
-                  format("%.2f", std::max(w, 0.0)) + "\" height=\"" + format("%.1f", h) + "\" fill=\"" + fill + "\"";
+  std::string r = "<rect x=\"" + format_number("%.2f", x) + "\" y=\"" + format_number("%.1f", y) + "\" width=\"" +
+                  format_number("%.2f", std::max(w, 0.0)) + "\" height=\"" + format_number("%.1f", h) + "\" fill=\"" + fill + "\"";
   return title.empty() ? r + "/>\n" : r + "><title>" + xml_escape(title) + "</title></rect>\n";
+}
+
+// The slowest and fastest round's step, "41.2-47.5" (one round: its step).
+std::string round_range(const BenchResult& r) {
+  if (r.round_step_s.size() < 2) return millis(r.measured.step_s);
+  const auto [low, high] = std::minmax_element(r.round_step_s.begin(), r.round_step_s.end());
+  return millis(*low) + "-" + millis(*high);
 }
 
 }  // namespace
 
 std::string render_bench_table(const std::vector<BenchResult>& results) {
   std::ostringstream t;
-  t << pad("strategy", 16) << pad("ranks", 6) << pad("step ms", 9) << pad("predicted", 10) << pad("error", 8)
+  t << pad("strategy", 16) << pad("ranks", 6) << pad("step ms", 9) << pad("rounds ms", 13) << pad("predicted", 10)
+    << pad("error", 8)
     << pad("tokens/s", 10) << pad("bubble", 8) << pad("theory", 8) << pad("comm ms", 9) << pad("comm KiB", 10)
     << pad("inter KiB", 10) << "peak MiB\n";
   for (const auto& r : results) {
     t << pad(r.strategy.name, 16) << pad(std::to_string(r.strategy.processes), 6) << pad(millis(r.measured.step_s), 9)
-      << pad(millis(r.predicted.step_s), 10) << pad(format("%+.0f%%", 100 * r.prediction_error()), 8)
-      << pad(format("%.0f", r.tokens_per_second()), 10) << pad(percent(r.measured.bubble), 8)
+      << pad(round_range(r), 13) << pad(millis(r.predicted.step_s), 10) << pad(format_number("%+.0f%%", 100 * r.prediction_error()), 8)
+      << pad(format_number("%.0f", r.tokens_per_second()), 10) << pad(percent(r.measured.bubble), 8)
       << pad(percent(r.predicted.bubble_theory), 8) << pad(millis(r.measured.comm_s), 9)
       << pad(kib(r.measured.comm_bytes), 10) << pad(kib(r.measured.inter_host_bytes), 10)
       << mib(r.measured.peak_memory_bytes) << "\n";
@@ -97,10 +101,10 @@ std::string render_prediction_check(const std::vector<BenchResult>& results) {
     if (term.empty()) continue;
     ++off;
     out << r.strategy.name << ": predicted " << millis(r.predicted.step_s) << " ms against " << millis(r.measured.step_s)
-        << " ms measured (" << format("%+.0f%%", 100 * r.prediction_error()) << "); " << term << "\n";
+        << " ms measured (" << format_number("%+.0f%%", 100 * r.prediction_error()) << "); " << term << "\n";
   }
   if (off == 0)
-    out << "every prediction is within " << format("%.0f", 100 * kPredictionTolerance) << "% of the measured step\n";
+    out << "every prediction is within " << format_number("%.0f", 100 * kPredictionTolerance) << "% of the measured step\n";
   return out.str();
 }
 
@@ -115,6 +119,7 @@ nlohmann::json bench_json(const std::vector<BenchResult>& results) {
                     {"per_device_train_batch_size", r.strategy.per_device_batch},
                     {"measured_steps", m.measured_steps},
                     {"measured_step_s", m.step_s},
+                    {"measured_step_s_rounds", r.round_step_s},
                     {"predicted_step_s", p.step_s},
                     {"prediction_error", r.prediction_error()},
                     {"term_off", r.term_off()},
@@ -192,11 +197,11 @@ std::string throughput_svg(const std::vector<BenchResult>& results) {
     const double y = top + i * (bar_h + gap);
     const double w = chart_w * r.tokens_per_second() / best;
     svg += text(left - 8, y + bar_h * 0.7, r.strategy.name, "end");
-    svg += rect(left, y, w, bar_h, "#4c78a8", r.strategy.name + ": " + format("%.0f", r.tokens_per_second()) + " tokens/s");
+    svg += rect(left, y, w, bar_h, "#4c78a8", r.strategy.name + ": " + format_number("%.0f", r.tokens_per_second()) + " tokens/s");
     const double px = left + chart_w * r.predicted.tokens_per_second / best;
-    svg += "<line x1=\"" + format("%.1f", px) + "\" y1=\"" + format("%.1f", y - 2) + "\" x2=\"" + format("%.1f", px) +
-           "\" y2=\"" + format("%.1f", y + bar_h + 2) + "\" stroke=\"#e45756\" stroke-width=\"2\"/>\n";
-    svg += text(left + std::max(w, px - left) + 6, y + bar_h * 0.7, format("%.0f", r.tokens_per_second()));
+    svg += "<line x1=\"" + format_number("%.1f", px) + "\" y1=\"" + format_number("%.1f", y - 2) + "\" x2=\"" + format_number("%.1f", px) +
+           "\" y2=\"" + format_number("%.1f", y + bar_h + 2) + "\" stroke=\"#e45756\" stroke-width=\"2\"/>\n";
+    svg += text(left + std::max(w, px - left) + 6, y + bar_h * 0.7, format_number("%.0f", r.tokens_per_second()));
   }
   svg += text(10, height - 14, "red tick: the cluster model's prediction from the profiling pass");
   return svg + "</svg>\n";

@@ -7,6 +7,8 @@
 // whose predicted seconds are furthest from the measured ones.
 #include "launcher/bench/bench_result.h"
 
+#include "common/text/format_number.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -14,11 +16,7 @@
 namespace tandem::launcher {
 namespace {
 
-std::string ms(double seconds) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f ms", seconds * 1e3);
-  return buffer;
-}
+std::string ms(double seconds) { return format_number("%.1f ms", seconds * 1e3); }
 
 }  // namespace
 

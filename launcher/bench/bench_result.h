@@ -8,6 +8,7 @@
 #include "parallel/cluster_model/predict.h"
 
 #include <string>
+#include <vector>
 
 namespace tandem::launcher {
 
@@ -16,7 +17,8 @@ constexpr double kPredictionTolerance = 0.15;
 
 struct BenchResult {
   BenchStrategy strategy;
-  Measurement measured;
+  Measurement measured;             // the round whose step time is the median
+  std::vector<double> round_step_s;  // every round's step time, in the order run
   cluster::Prediction predicted;
   double tokens_per_step = 0;
   double tokens_per_second() const { return measured.step_s > 0 ? tokens_per_step / measured.step_s : 0; }

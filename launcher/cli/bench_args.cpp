@@ -11,7 +11,7 @@ namespace {
 
 // The quick mode's sizes: tiny, so every strategy finishes in seconds.
 constexpr int kQuickBlockSize = 32;
-constexpr int kQuickMaxSteps = 4;
+constexpr int kQuickMaxSteps = 12;
 constexpr int kPredictBlockSize = 1024;
 constexpr int kMeasureBlockSize = 128;
 
@@ -40,17 +40,21 @@ flags::FlagTable<BenchArgs> make_table() {
   t.text("output_dir", &A::output_dir).default_to("")
       .help("measuring: where the results go; predicting: where to write cluster_prediction.json (empty: nowhere)");
   // Measuring.
-  t.boolean("quick", &A::quick).default_to("False").help("tiny sizes and at most 4 steps: a check in seconds");
+  t.boolean("quick", &A::quick).default_to("False").help("tiny sizes and at most 12 steps: a check in under a minute");
   t.text("strategies", &A::strategies).default_to("").metavar("a,b,...").help("the strategies to measure (empty: all)");
   t.integer("global_batch", &A::global_batch).default_to("8").at_least(1)
       .help("examples per optimizer step, the same for every strategy");
   t.integer("microbatches", &A::microbatches).default_to("4").at_least(1).help("microbatches per pipeline replica");
   t.integer("processes", &A::processes).default_to("2").at_least(2)
       .help("ranks of the data-parallel and pipeline strategies (the hybrids run twice as many)");
-  t.integer("max_steps", &A::max_steps).default_to("8").at_least(kWarmupSteps + 1)
+  t.integer("max_steps", &A::max_steps).default_to("12").at_least(kWarmupSteps + 1)
       .help("optimizer steps per strategy; the first is warm-up and not measured");
+  t.integer("rounds", &A::rounds).default_to("3").at_least(1)
+      .help("runs of every strategy, taken in turn; the median round is reported, with the spread");
   t.boolean("probe_link", &A::probe_link).default_to("False")
       .help("internal: run as a rank of the point-to-point probe (bench starts it under mpirun)");
+  t.integer("probe_message_bytes", &A::probe_message_bytes).default_to("65536").at_least(1)
+      .help("internal: the probe's pipeline message, bytes (bench sets it to a microbatch's activations)");
   // Predicting.
   t.text("cluster", &A::cluster).default_to("ml.p3dn.24xlarge").metavar("instance type")
       .help("--predict: ml.p3dn.24xlarge, ml.p4d.24xlarge or ml.p5.48xlarge");
@@ -105,6 +109,10 @@ void validate_bench_args(const BenchArgs& args) {
     if (!args.train_flags.empty())
       throw UsageError("tandem bench --predict True: unknown flag " + args.train_flags.front() +
                        " (see tandem bench --help)");
+    for (const char* measuring : {"quick", "strategies", "global_batch", "microbatches", "processes", "max_steps", "rounds"})
+      if (given(args, measuring))
+        throw UsageError(std::string("--") + measuring +
+                         ": only when measuring (--predict True takes the batch and strategy from --distribution)");
     return;
   }
   if (args.output_dir.empty()) throw UsageError("--output_dir: required when measuring (where the results go)");

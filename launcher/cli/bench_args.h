@@ -36,7 +36,9 @@ struct BenchArgs {
   int microbatches{};
   int processes{};
   int max_steps{};
+  int rounds{};
   bool probe_link{};       // internal: this process is a rank of the link probe
+  int probe_message_bytes{};  // internal: the probe's pipeline message
   std::vector<std::string> train_flags;  // the flags passed on to every `tandem train`
 
   std::vector<std::string> explicitly_set;
@@ -56,7 +58,7 @@ void validate_bench_args(const BenchArgs& args);
 // Tokens per example: --block_size, else 1024 predicting (GPT-2's context),
 // 32 measuring with --quick True, 128 measuring otherwise.
 int block_size_for(const BenchArgs& args);
-// Optimizer steps each strategy runs: --max_steps, at most 4 with --quick True.
+// Optimizer steps each strategy runs: --max_steps, at most 12 with --quick True.
 int steps_for(const BenchArgs& args);
 // Steps at the start that are not measured (allocator and thread-pool warm-up).
 constexpr int kWarmupSteps = 1;

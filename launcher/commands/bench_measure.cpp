@@ -10,6 +10,7 @@
 #include "engine/config/train_args.h"
 #include "engine/error.h"
 #include "engine/model/model_config.h"
+#include "engine/model/model_memory.h"
 #include "launcher/bench/bench_files.h"
 #include "launcher/bench/strategy_run.h"
 #include "launcher/cli/bench_args.h"
@@ -17,6 +18,7 @@
 #include "launcher/env/env.h"
 #include "launcher/mpirun/local_mpirun.h"
 #include "parallel/comm/runtime.h"
+#include "parallel/pipeline/schedule/bubble.h"
 #include "run/layer_profile.h"
 #include "run/link_probe.h"
 
@@ -68,44 +70,124 @@ void write_synthetic_corpus(const fs::path& file, long characters) {
   write_text(file, text);
 }
 
-// This machine as a "cluster": one host, the measured link inside it.
-cluster::ClusterType this_machine(const cluster::Link& link, int processes) {
-  const double memory = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
-  return {"this machine", processes, {"CPU", 1.0, memory, "fp32"}, link, link};
-}
-
 struct MachineProbe {
-  cluster::Link link;
-  double host_sync_s = 0;       // the trainer's per-step blocking agreement
+  cluster::Link link;              // ping-pong between two ranks ready for the message
+  double busy_sender_alpha_s = 0;  // a pipeline message whose sender computes on
+  double host_sync_s = 0;         // the trainer's per-step blocking agreement
   double concurrent_burst_s = 0;  // every rank of the probe bursting at once
+  double allreduce_s = 0;         // the model's gradients, every rank of the probe reducing
+  // What that reduction adds to a compute burst it runs beside: the time the
+  // cluster model charges for it, since here it cannot hide behind compute.
+  double allreduce_beside_compute_s = 0;
+  double allreduce_bytes = 0;
 };
 
-MachineProbe probe_this_machine(const fs::path& binary, const fs::path& dir, int ranks) {
+// This machine as a "cluster" for `processes` ranks: one host, the link
+// measured inside it, the gradient allreduce at the bandwidth measured with
+// that many ranks, and no overlap of communication with compute unless a core
+// is left over for the communicator's thread.
+cluster::ClusterType this_machine(const MachineProbe& probe, int processes, int cores) {
+  const double memory = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  cluster::ClusterType machine{"this machine", processes, {"CPU", 1.0, memory, "fp32"}, probe.link, probe.link};
+  machine.intra_host_collective = {
+      "this machine (measured allreduce)", probe.link.alpha_s,
+      run::ring_allreduce_beta(processes, probe.allreduce_bytes,
+                               std::max(probe.allreduce_s, probe.allreduce_beside_compute_s), probe.link.alpha_s)};
+  machine.intra_host_busy_sender_alpha_s = probe.busy_sender_alpha_s;
+  // With more ranks than cores every message waits for its sender's core,
+  // whether the sender computes on or not: another rank holds it.
+  if (processes > cores) machine.nvlink.alpha_s = machine.network.alpha_s = probe.busy_sender_alpha_s;
+  machine.overlaps_communication = processes < cores;
+  return machine;
+}
+
+double number_in(const nlohmann::json& j, const char* key, const fs::path& file) {
+  if (j.is_discarded() || !j.contains(key) || !j[key].is_number())
+    throw RuntimeFailure("bench: " + file.string() + " is not the probe's result (no " + key + ")");
+  return j[key].get<double>();
+}
+
+MachineProbe probe_this_machine(const fs::path& binary, const fs::path& dir, int ranks, const std::string& model,
+                                long message_bytes) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw RuntimeFailure("--output_dir: cannot create " + dir.string() + ": " + ec.message());
   const fs::path log = dir / ("link_probe_" + std::to_string(ranks) + ".log");
   const auto command = launcher::local_mpirun_command(
-      ranks, {"OMP_NUM_THREADS=1"}, {binary.string(), "bench", "--probe_link", "True", "--output_dir", dir.string()});
+      ranks, {"OMP_NUM_THREADS=1"},
+      {binary.string(), "bench", "--probe_link", "True", "--output_dir", dir.string(), "--model_name_or_path", model,
+       "--probe_message_bytes", std::to_string(message_bytes)});
   if (launcher::run_logged(command, log) != 0)
     throw RuntimeFailure("bench: the point-to-point probe failed; its log " + log.string() + " ends:\n" +
                          launcher::log_tail(log, 10));
-  std::ifstream in(dir / "link_probe.json");  // each probe's, read before the next one starts
+  const fs::path file = dir / "link_probe.json";
+  std::ifstream in(file);  // each probe's, read before the next one starts
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  for (const char* key : {"alpha_s", "beta_bytes_per_s", "host_sync_s"})
-    if (j.is_discarded() || !j.contains(key) || !j[key].is_number())
-      throw RuntimeFailure("bench: " + (dir / "link_probe.json").string() + " is not the probe's result (no " + key + ")");
-  if (!j.contains("concurrent_burst_s") || !j["concurrent_burst_s"].is_number())
-    throw RuntimeFailure("bench: " + (dir / "link_probe.json").string() + " is not the probe's result (no concurrent_burst_s)");
-  MachineProbe probe{{"this machine (measured)", j["alpha_s"].get<double>(), j["beta_bytes_per_s"].get<double>()},
-                     j["host_sync_s"].get<double>(), j["concurrent_burst_s"].get<double>()};
+  MachineProbe probe;
+  // The message's own transfer time comes back through beta: alpha is what is left.
+  const double beta = number_in(j, "beta_bytes_per_s", file);
+  probe.link = {"this machine (measured)", number_in(j, "small_one_way_s", file), beta};
+  probe.busy_sender_alpha_s =
+      std::max(probe.link.alpha_s, number_in(j, "busy_sender_one_way_s", file) - number_in(j, "boundary_bytes", file) / beta);
+  probe.host_sync_s = number_in(j, "host_sync_s", file);
+  probe.concurrent_burst_s = number_in(j, "concurrent_burst_s", file);
+  probe.allreduce_s = number_in(j, "allreduce_s", file);
+  probe.allreduce_beside_compute_s =
+      std::max(0.0, number_in(j, "burst_with_allreduce_s", file) - probe.concurrent_burst_s);
+  probe.allreduce_bytes = number_in(j, "allreduce_bytes", file);
   return probe;
 }
 
-nlohmann::json profile_json(const cluster::MeasuredProfile& p, const cluster::Link& link,
+// How much slower a strategy's ranks compute than one process alone. The
+// probe measured every rank computing at once; with more ranks than cores
+// they share cores only while they compute together, so the factor is
+// scaled by the share of the step a rank computes (1 - the schedule's
+// theoretical bubble): an approximation of the cores' time-sharing.
+double compute_scale(const launcher::BenchStrategy& s, const std::map<int, double>& slowdown, int cores) {
+  const auto measured = slowdown.find(s.processes);
+  if (measured == slowdown.end()) return 1.0;
+  if (s.processes <= cores || s.model.kind == "data_parallel") return std::max(1.0, measured->second);
+  const double computing = 1 - pipeline::theoretical_bubble(
+                                   {s.model.kind, s.model.partitions, s.model.microbatches, s.model.virtual_stages});
+  return std::max(1.0, measured->second * computing);
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Every figure of the probes taken over the rounds, each its own median.
+MachineProbe median_probe(const std::vector<MachineProbe>& probes) {
+  const auto of = [&](auto field) {
+    std::vector<double> v;
+    for (const auto& p : probes) v.push_back(field(p));
+    return median_of(v);
+  };
+  MachineProbe m;
+  m.link = {"this machine (measured)", of([](const MachineProbe& p) { return p.link.alpha_s; }),
+            of([](const MachineProbe& p) { return p.link.beta_bytes_per_s; })};
+  m.busy_sender_alpha_s = of([](const MachineProbe& p) { return p.busy_sender_alpha_s; });
+  m.host_sync_s = of([](const MachineProbe& p) { return p.host_sync_s; });
+  m.concurrent_burst_s = of([](const MachineProbe& p) { return p.concurrent_burst_s; });
+  m.allreduce_s = of([](const MachineProbe& p) { return p.allreduce_s; });
+  m.allreduce_beside_compute_s = of([](const MachineProbe& p) { return p.allreduce_beside_compute_s; });
+  m.allreduce_bytes = probes.empty() ? 0 : probes.front().allreduce_bytes;
+  return m;
+}
+
+nlohmann::json profile_json(const cluster::MeasuredProfile& p, const std::map<int, MachineProbe>& machine_at,
                             const std::map<int, double>& compute_slowdown, int cores) {
-  nlohmann::json slowdown = nlohmann::json::object();
+  nlohmann::json slowdown = nlohmann::json::object(), reduce = nlohmann::json::object();
   for (const auto& [n, factor] : compute_slowdown) slowdown[std::to_string(n)] = factor;
+  for (const auto& [n, probe] : machine_at)
+    reduce[std::to_string(n)] = {{"bytes", probe.allreduce_bytes},
+                                 {"seconds", probe.allreduce_s},
+                                 {"added_beside_compute_s", probe.allreduce_beside_compute_s}};
+  nlohmann::json whole = nlohmann::json::object();
+  for (const auto& [tokens, t] : p.whole_model_at_tokens)
+    whole[std::to_string(tokens)] = {{"forward_s", t.forward_s}, {"backward_s", t.backward_s}};
+  const cluster::Link& link = machine_at.at(2).link;
   nlohmann::json layers = nlohmann::json::object();
   for (const auto& [tokens, times] : p.layers_at_tokens) {
     nlohmann::json rows = nlohmann::json::array();
@@ -118,19 +200,25 @@ nlohmann::json profile_json(const cluster::MeasuredProfile& p, const cluster::Li
     layers[std::to_string(tokens)] = rows;
   }
   return {{"layers_by_microbatch_tokens", layers},
+          {"whole_model_by_microbatch_tokens", whole},
           {"optimizer_s_per_parameter", p.optimizer_s_per_parameter},
           {"step_sync_s", p.step_sync_s},
-          {"link", {{"alpha_s", link.alpha_s}, {"beta_bytes_per_s", link.beta_bytes_per_s}}},
+          {"link", {{"alpha_s", link.alpha_s}, {"beta_bytes_per_s", link.beta_bytes_per_s},
+                    {"busy_sender_alpha_s", machine_at.at(2).busy_sender_alpha_s}}},
           {"compute_slowdown", slowdown},
+          {"gradient_allreduce", reduce},
           {"cores", cores}};
 }
 
 }  // namespace
 
 int bench_link_rank(const launcher::BenchArgs& args) {
+  // The gradient allreduce is timed at the size of the model's gradients (float32).
+  const auto gradient_bytes = static_cast<std::size_t>(parameter_bytes(resolve_model_config(args.model)));
   comm::init();
   torch::set_num_threads(1);
-  const run::LinkProbe probe = run::probe_link(comm::world(), 20);
+  const run::LinkProbe probe =
+      run::probe_link(comm::world(), 20, gradient_bytes, static_cast<std::size_t>(args.probe_message_bytes));
   if (comm::world().rank() == 0)
     write_text(fs::path(args.output_dir) / "link_probe.json",
                nlohmann::json{{"alpha_s", probe.link.alpha_s},
@@ -139,8 +227,13 @@ int bench_link_rank(const launcher::BenchArgs& args) {
                               {"small_one_way_s", probe.small_one_way_s},
                               {"large_bytes", probe.large_bytes},
                               {"large_one_way_s", probe.large_one_way_s},
+                              {"boundary_bytes", probe.boundary_bytes},
+                              {"busy_sender_one_way_s", probe.busy_sender_one_way_s},
                               {"host_sync_s", probe.host_sync_s},
-                              {"concurrent_burst_s", probe.concurrent_burst_s}}
+                              {"concurrent_burst_s", probe.concurrent_burst_s},
+                              {"allreduce_bytes", probe.allreduce_bytes},
+                              {"allreduce_s", probe.allreduce_s},
+                              {"burst_with_allreduce_s", probe.burst_with_allreduce_s}}
                    .dump(2) + "\n");
   comm::finalize();
   return 0;
@@ -190,55 +283,95 @@ int bench_measure(const launcher::BenchArgs& args) {
   for (const auto& s : strategies) sizes_needed.insert(s.microbatch_examples());
   request.microbatch_examples.assign(sizes_needed.begin(), sizes_needed.end());
   cluster::MeasuredProfile profile = run::profile_layers(request);
-  // How much slower n ranks compute at once than one alone, for each rank count the strategies use.
-  const double alone_s = run::compute_burst_seconds(request.repeats);
+  const double alone_s = run::compute_burst_seconds(std::max(request.repeats, 9));
+  std::printf("profiled the layers in %.1f s\n", since(started));
+
+  // Every round probes the machine, then runs each strategy once: a slow
+  // spell of the machine then touches one round of everything, and the
+  // median round of each strategy (and each probe figure's median) leaves it out.
   std::set<int> rank_counts = {2};
   for (const auto& s : strategies)
     if (s.processes > 1) rank_counts.insert(s.processes);
-  std::map<int, double> compute_slowdown;
-  MachineProbe machine;
-  for (int n : rank_counts) {
-    const MachineProbe probe = probe_this_machine(binary, out / "profile", n);
-    if (n == 2) machine = probe;  // the link and the agreement between two ranks
-    compute_slowdown[n] = probe.concurrent_burst_s / alone_s;
+  std::map<int, std::vector<MachineProbe>> probes;
+  long message_bytes = 0;  // the smallest microbatch's activations between two stages (float32)
+  for (const auto& s : strategies)
+    if (s.model.partitions > 1) {
+      const long bytes = 4L * s.microbatch_examples() * block_size * model_config.d_model;
+      message_bytes = message_bytes ? std::min(message_bytes, bytes) : bytes;
+    }
+  if (message_bytes == 0) message_bytes = 4L * block_size * model_config.d_model;
+  struct Run {
+    launcher::Measurement measured;
+    std::vector<launcher::RankReport> ranks;
+  };
+  std::vector<std::vector<Run>> runs(strategies.size());
+  for (int round = 1; round <= args.rounds; ++round) {
+    for (int n : rank_counts)
+      probes[n].push_back(probe_this_machine(binary, out / "profile", n, args.model, message_bytes));
+    for (size_t i = 0; i < strategies.size(); ++i) {
+      const launcher::BenchStrategy& s = strategies[i];
+      const auto t0 = Clock::now();
+      std::printf("[round %d/%d] [%zu/%zu] %s: %d rank(s), batch %d per replica ...", round, args.rounds, i + 1,
+                  strategies.size(), s.name.c_str(), s.processes, s.per_device_batch);
+      std::fflush(stdout);
+      launcher::StrategyRunSpec spec{binary, out / "runs" / s.name, shared};
+      std::error_code ec;
+      fs::remove_all(spec.run_dir, ec);  // reports of an earlier run must not be read as this one's
+      fs::create_directories(spec.run_dir, ec);
+      if (ec) throw RuntimeFailure("--output_dir: cannot create " + spec.run_dir.string() + ": " + ec.message());
+      const fs::path log = spec.run_dir / "train.log";
+      const int code = launcher::run_logged(launcher::strategy_command(s, spec), log);
+      if (code != 0)
+        throw RuntimeFailure("bench: strategy " + s.name + " failed (exit " + std::to_string(code) + "); " +
+                             log.string() + " ends:\n" + launcher::log_tail(log, 12));
+      Run run;
+      run.ranks = launcher::read_rank_reports(spec.run_dir / "reports", s.processes);
+      run.measured = launcher::measure(run.ranks, launcher::kWarmupSteps);
+      std::printf(" step %.1f ms, %.1f s\n", 1e3 * run.measured.step_s, since(t0));
+      std::fflush(stdout);
+      runs[i].push_back(std::move(run));
+    }
   }
-  const cluster::Link& link = machine.link;
-  profile.step_sync_s = machine.host_sync_s;
-  write_text(out / "profile" / "profile.json", profile_json(profile, link, compute_slowdown, cores).dump(2) + "\n");
-  std::printf("profiled in %.1f s: point-to-point alpha %.1f us, beta %.2f GB/s; %d cores;", since(started),
-              link.alpha_s * 1e6, link.beta_bytes_per_s / 1e9, cores);
-  for (const auto& [n, factor] : compute_slowdown) std::printf(" %d ranks at once compute %.2fx slower", n, factor);
+
+  // The machine as the probes' medians saw it: the link between two ranks,
+  // and per rank count how much slower every rank computes at once and how
+  // fast the gradients reduce.
+  std::map<int, MachineProbe> machine_at;
+  std::map<int, double> compute_slowdown;
+  for (const auto& [n, taken] : probes) {
+    machine_at[n] = median_probe(taken);
+    compute_slowdown[n] = machine_at[n].concurrent_burst_s / alone_s;
+  }
+  const MachineProbe& pair = machine_at.at(2);
+  profile.step_sync_s = pair.host_sync_s;
+  write_text(out / "profile" / "profile.json", profile_json(profile, machine_at, compute_slowdown, cores).dump(2) + "\n");
+  std::printf("\nthis machine (median of %d probe(s)): point-to-point alpha %.1f us (%.0f us with the sender computing "
+              "on), beta %.2f GB/s; %d cores;",
+              args.rounds, pair.link.alpha_s * 1e6, pair.busy_sender_alpha_s * 1e6, pair.link.beta_bytes_per_s / 1e9, cores);
+  for (const auto& [n, factor] : compute_slowdown)
+    std::printf(" %d ranks compute %.2fx slower at once and reduce the gradients in %.1f ms (%.1f ms beside compute);",
+                n, factor, 1e3 * machine_at[n].allreduce_s, 1e3 * machine_at[n].allreduce_beside_compute_s);
   std::printf("\n");
 
   std::vector<launcher::BenchResult> results;
-  std::vector<std::pair<std::string, std::vector<launcher::RankReport>>> reports;
   for (size_t i = 0; i < strategies.size(); ++i) {
     const launcher::BenchStrategy& s = strategies[i];
-    const auto t0 = Clock::now();
-    std::printf("[%zu/%zu] %s: %d rank(s), batch %d per replica ...\n", i + 1, strategies.size(), s.name.c_str(),
-                s.processes, s.per_device_batch);
-    std::fflush(stdout);
-    launcher::StrategyRunSpec spec{binary, out / "runs" / s.name, shared};
-    std::error_code ec;
-    fs::remove_all(spec.run_dir, ec);  // reports of an earlier bench must not be read as this one's
-    fs::create_directories(spec.run_dir, ec);
-    if (ec) throw RuntimeFailure("--output_dir: cannot create " + spec.run_dir.string() + ": " + ec.message());
-    const fs::path log = spec.run_dir / "train.log";
-    const int code = launcher::run_logged(launcher::strategy_command(s, spec), log);
-    if (code != 0)
-      throw RuntimeFailure("bench: strategy " + s.name + " failed (exit " + std::to_string(code) + "); " + log.string() +
-                           " ends:\n" + launcher::log_tail(log, 12));
-    auto ranks = launcher::read_rank_reports(spec.run_dir / "reports", s.processes);
+    std::vector<size_t> order(runs[i].size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return runs[i][a].measured.step_s < runs[i][b].measured.step_s; });
+    const Run& median_run = runs[i][order[order.size() / 2]];
 
     launcher::BenchResult r;
     r.strategy = s;
-    r.measured = launcher::measure(ranks, launcher::kWarmupSteps);
+    r.measured = median_run.measured;
+    for (const Run& run : runs[i]) r.round_step_s.push_back(run.measured.step_s);
     r.tokens_per_step = static_cast<double>(args.global_batch) * block_size;
-    // Measured in the probe for 2 ranks and the largest strategy's; otherwise ranks over cores.
-    const auto slowdown = compute_slowdown.find(s.processes);
-    profile.compute_scale = slowdown != compute_slowdown.end()
-                                ? std::max(1.0, slowdown->second)
-                                : std::max(1.0, static_cast<double>(s.processes) / cores);
+    profile.compute_scale = compute_scale(s, compute_slowdown, cores);
+    const auto all_at_once = compute_slowdown.find(s.processes);
+    profile.optimizer_scale = all_at_once != compute_slowdown.end() ? std::max(1.0, all_at_once->second) : 1.0;
+    MachineProbe machine = machine_at.count(s.processes) ? machine_at.at(s.processes) : pair;
+    machine.link = pair.link;
     cluster::Job job;
     job.shape = shape;
     job.sequence_length = block_size;
@@ -246,14 +379,13 @@ int bench_measure(const launcher::BenchArgs& args) {
     job.instance_count = 1;
     job.processes_per_host = s.processes;
     job.measured = &profile;
-    r.predicted = cluster::predict(job, s.model, this_machine(link, s.processes));
-    std::printf("[%zu/%zu] %s: step %.1f ms, predicted %.1f ms (%+.0f%%), %.0f tokens/s, bubble %.1f%% (theory %.1f%%), "
-                "%.0f KiB sent per step, %.1f s\n",
-                i + 1, strategies.size(), s.name.c_str(), 1e3 * r.measured.step_s, 1e3 * r.predicted.step_s,
-                100 * r.prediction_error(), r.tokens_per_second(), 100 * r.measured.bubble,
-                100 * r.predicted.bubble_theory, r.measured.comm_bytes / 1024, since(t0));
-    std::fflush(stdout);
-    write_text(out / "traces" / (s.name + ".trace.json"), launcher::chrome_trace(s.name, ranks).dump() + "\n");
+    r.predicted = cluster::predict(job, s.model, this_machine(machine, s.processes, cores));
+    std::printf("[%zu/%zu] %s: step %.1f ms (median of %zu), predicted %.1f ms (%+.0f%%), %.0f tokens/s, "
+                "bubble %.1f%% (theory %.1f%%), %.0f KiB sent per step\n",
+                i + 1, strategies.size(), s.name.c_str(), 1e3 * r.measured.step_s, runs[i].size(),
+                1e3 * r.predicted.step_s, 100 * r.prediction_error(), r.tokens_per_second(), 100 * r.measured.bubble,
+                100 * r.predicted.bubble_theory, r.measured.comm_bytes / 1024);
+    write_text(out / "traces" / (s.name + ".trace.json"), launcher::chrome_trace(s.name, median_run.ranks).dump() + "\n");
     write_text(out / "charts" / ("timeline_" + s.name + ".svg"), launcher::timeline_svg(r));
     results.push_back(r);
   }

@@ -29,6 +29,19 @@ struct ClusterType {
   GpuType gpu;
   Link nvlink;                    // one GPU to another GPU of the same host
   Link network;                   // everything one host sends to the others, all its EFA interfaces together
+  // Where a ring allreduce inside a host moves differently from point-to-point
+  // messages (a CPU machine: the reduction itself takes the cores, while a
+  // pipeline's message waits for its sender's core): the collective's own
+  // measured link. A beta of 0 means the NVLink figures.
+  Link intra_host_collective;
+  // A pipeline message inside a host whose sender computes on at once, where
+  // that takes longer than nvlink.alpha_s (a CPU machine, pipeline/schedule/
+  // simulate.h's p2p_sender_busy): its alpha. Below 0: nvlink.alpha_s.
+  double intra_host_busy_sender_alpha_s = -1;
+  // Whether gradient reductions run beside backward. GPUs have NCCL's own
+  // kernels for it; CPU ranks holding every core do not, and the reduction
+  // waits for a core.
+  bool overlaps_communication = true;
 };
 
 // The calibration point (docs/gpu-machine measurements, docs/clusters.md):

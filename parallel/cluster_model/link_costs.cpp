@@ -9,7 +9,10 @@ double allreduce_seconds(const ClusterType& c, const RingGroup& g, double bytes)
   if (g.ranks <= 1 || bytes <= 0) return 0;
   const double steps = 2.0 * (g.ranks - 1);
   const double per_rank = steps / g.ranks * bytes;
-  if (g.hosts <= 1) return steps * c.nvlink.alpha_s + per_rank / c.nvlink.beta_bytes_per_s;
+  if (g.hosts <= 1) {
+    const Link& link = c.intra_host_collective.beta_bytes_per_s > 0 ? c.intra_host_collective : c.nvlink;
+    return steps * link.alpha_s + per_rank / link.beta_bytes_per_s;
+  }
   const double network_share = c.network.beta_bytes_per_s / std::max(1, g.sharing_rings);
   return steps * c.network.alpha_s + per_rank / std::min(c.nvlink.beta_bytes_per_s, network_share);
 }

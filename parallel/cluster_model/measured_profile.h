@@ -18,18 +18,23 @@ struct MeasuredLayer {
 };
 
 struct MeasuredProfile {
-  // Tokens per microbatch -> every layer's times (embedding, blocks, norm, head).
+  // Tokens per microbatch -> every layer's times (embedding, blocks, norm, head),
+  // scaled so they sum to the whole model's forward and backward.
   std::map<int, std::vector<MeasuredLayer>> layers_at_tokens;
+  // Tokens per microbatch -> the whole model's forward (with the loss) and backward, as one graph.
+  std::map<int, MeasuredLayer> whole_model_at_tokens;
   // The engine's partition weights per layer at one token per microbatch
   // (run/parallel_plan.h), so predict() cuts the stages the run cuts.
   std::vector<pipeline::LayerWeight> partition_per_token;
   std::vector<double> activation_bytes_per_token;  // per layer, for the partition's memory term
-  double optimizer_s_per_parameter = 0;
+  double optimizer_s_per_parameter = 0;  // clip + AdamW, measured over the whole model
   double step_sync_s = 0;                // the trainer's blocking stop-request allreduce, once per step
-  double boundary_value_bytes = 4;       // an activation's element between stages (float32 on the CPU)  // clip + AdamW, measured over the whole model
+  double boundary_value_bytes = 4;       // an activation's element between stages (float32 on the CPU)
   // Ranks sharing a core run slower by this factor (max(1, ranks / cores)),
   // set per prediction by the caller that knows the job's size.
   double compute_scale = 1;
+  // The same for clip + AdamW, which every rank runs at once. Below 0: compute_scale.
+  double optimizer_scale = -1;
 };
 
 // The layer times at `tokens` per microbatch: the measured point, or the

@@ -175,7 +175,9 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
     measured = measured_layers_at(*job.measured, tokens_per_microbatch, static_cast<int>(layers.size()));
   const auto measured_layer = [&](size_t i) { return measured.empty() ? nullptr : &measured[i]; };
   const auto optimizer_seconds = [&](double parameters) {
-    return job.measured ? job.measured->compute_scale * job.measured->optimizer_s_per_parameter * parameters : 0.0;
+    if (!job.measured) return 0.0;
+    const double scale = job.measured->optimizer_scale >= 0 ? job.measured->optimizer_scale : job.measured->compute_scale;
+    return scale * job.measured->optimizer_s_per_parameter * parameters;
   };
 
   const double step_sync = job.measured ? job.measured->step_sync_s : 0.0;
@@ -186,14 +188,16 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
     out.forward_s = t.forward;
     out.backward_s = t.backward;
     out.compute_s = out.pipeline_s = t.forward + t.backward;
-    // Buckets reduce during backward; the embedding's is ready last and goes alone.
+    // Buckets reduce during backward where the cluster overlaps communication
+    // with compute; the embedding's is ready last and goes alone.
     std::vector<int> everyone(out.world_size);
     for (int r = 0; r < out.world_size; ++r) everyone[r] = r;
     const RingGroup world = ring_groups(layout, {everyone}).front();
     const double embedding_bytes = kGradientBytes * layers.front().parameters;
     const double rest_bytes = kGradientBytes * all.parameters - embedding_bytes;
+    const double rest_s = allreduce_seconds(cluster, world, rest_bytes);
     out.allreduce_s = allreduce_seconds(cluster, world, embedding_bytes) +
-                      std::max(0.0, allreduce_seconds(cluster, world, rest_bytes) - t.backward);
+                      (cluster.overlaps_communication ? std::max(0.0, rest_s - t.backward) : rest_s);
     add(out, allreduce_traffic(world, kGradientBytes * all.parameters));
     out.optimizer_s = optimizer_seconds(all.parameters);
     out.step_s = out.pipeline_s + out.allreduce_s + out.optimizer_s + step_sync;
@@ -251,6 +255,9 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
       int sharing = 0;
       for (const auto& [host, n] : crossing_per_host) sharing = std::max(sharing, n);
       costs.p2p = std::max(costs.p2p, p2p_seconds(cluster, sharing > 0, sharing, message_bytes));
+      if (sharing == 0 && cluster.intra_host_busy_sender_alpha_s >= 0)
+        costs.p2p_sender_busy = std::max(costs.p2p_sender_busy, cluster.intra_host_busy_sender_alpha_s +
+                                                                    message_bytes / cluster.nvlink.beta_bytes_per_s);
     }
     out.forward_s = costs.forward;
     out.backward_s = costs.backward;

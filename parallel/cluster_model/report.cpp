@@ -1,6 +1,8 @@
 // Text and JSON for predictions and sweeps (report.h).
 #include "parallel/cluster_model/report.h"
 
+#include "common/text/format_number.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
@@ -8,16 +10,11 @@
 namespace tandem::cluster {
 namespace {
 
-std::string format(const char* fmt, double a) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, fmt, a);
-  return buf;
-}
-std::string ms(double s) { return format("%.3f ms", s * 1e3); }
-std::string us(double s) { return format("%.1f µs", s * 1e6); }
-std::string mb(double bytes) { return format("%.2f MB", bytes / 1e6); }
-std::string gib(double bytes) { return format("%.2f GiB", bytes / (1024.0 * 1024.0 * 1024.0)); }
-std::string pct(double f) { return format("%.1f%%", 100 * f); }
+std::string ms(double s) { return format_number("%.3f ms", s * 1e3); }
+std::string us(double s) { return format_number("%.1f µs", s * 1e6); }
+std::string mb(double bytes) { return format_number("%.2f MB", bytes / 1e6); }
+std::string gib(double bytes) { return format_number("%.2f GiB", bytes / (1024.0 * 1024.0 * 1024.0)); }
+std::string pct(double f) { return format_number("%.1f%%", 100 * f); }
 
 std::vector<int> ranked(const Sweep& sweep) {
   std::vector<int> order(sweep.predictions.size());
@@ -37,14 +34,14 @@ std::string summary(const Prediction& p) {
 std::string render_cluster(const Job& job, const ClusterType& c) {
   const int world = job.instance_count * job.processes_per_host;
   return c.instance_type + " x " + std::to_string(job.instance_count) + ": " + std::to_string(world) + " x " +
-         c.gpu.name + " (" + c.gpu.precision + ", " + format("%.0f", c.gpu.peak_flops / 1e12) + " TFLOP/s peak), " +
-         c.nvlink.name + " " + format("%.0f", c.nvlink.beta_bytes_per_s / 1e9) + " GB/s, " + c.network.name + " " +
-         format("%.1f", c.network.beta_bytes_per_s / 1e9) + " GB/s per host\n" + "model " + job.shape.name + ": " +
+         c.gpu.name + " (" + c.gpu.precision + ", " + format_number("%.0f", c.gpu.peak_flops / 1e12) + " TFLOP/s peak), " +
+         c.nvlink.name + " " + format_number("%.0f", c.nvlink.beta_bytes_per_s / 1e9) + " GB/s, " + c.network.name + " " +
+         format_number("%.1f", c.network.beta_bytes_per_s / 1e9) + " GB/s per host\n" + "model " + job.shape.name + ": " +
          std::to_string(job.shape.layers) + " layers, d " + std::to_string(job.shape.d_model) + ", " +
          std::to_string(job.global_batch) + " sequences x " + std::to_string(job.sequence_length) +
          " tokens per step; GPU efficiency " + pct(calibrated_efficiency(job.calibration)) + " of peak (" +
          (job.calibration == Calibration::Eager ? "eager" : "torch.compile") + " calibration: GPT-2 124M on H200, " +
-         format("%.0f", calibrated_tokens_per_second(job.calibration)) + " tokens/s)\n";
+         format_number("%.0f", calibrated_tokens_per_second(job.calibration)) + " tokens/s)\n";
 }
 
 std::string render_prediction(const Prediction& p) {
@@ -53,13 +50,13 @@ std::string render_prediction(const Prediction& p) {
                   count(p.strategy.partitions, "stage", "stages") + " x " +
                   count(p.dp_size, "data-parallel replica", "data-parallel replicas") + ")\n";
   s += "  step " + ms(p.step_s) + " = pipeline " + ms(p.pipeline_s) + " + gradient exchange after it " +
-       ms(p.allreduce_s) + "; " + format("%.0f", p.tokens_per_second) + " tokens/s\n";
+       ms(p.allreduce_s) + "; " + format_number("%.0f", p.tokens_per_second) + " tokens/s\n";
   s += "  per microbatch and chunk: forward " + us(p.forward_s) + ", backward " + us(p.backward_s);
   if (p.strategy.kind == "zb_h1") s += " (input " + us(p.backward_input_s) + ", weight " + us(p.backward_weight_s) + ")";
   if (p.strategy.kind != "data_parallel") s += ", activation transfer " + us(p.p2p_s);
   s += "\n  bubble " + pct(p.bubble) + " of the pipeline (unit-cost theory " + pct(p.bubble_theory) + ")\n";
   s += "  bytes sent per step: intra-host " + mb(p.intra_host_bytes) + ", inter-host " + mb(p.inter_host_bytes) + "\n";
-  s += "  memory on the fullest GPU: " + gib(p.memory_bytes) + " (" + format("%.1f", p.parameters_fullest / 1e6) +
+  s += "  memory on the fullest GPU: " + gib(p.memory_bytes) + " (" + format_number("%.1f", p.parameters_fullest / 1e6) +
        " M parameters x 18 bytes, " + count(p.peak_stashed, "microbatch", "microbatches") + " of activations) of " +
        gib(p.memory_limit_bytes) + " usable: " + (p.fits ? "fits" : "does not fit") + "\n";
   return s;
@@ -94,7 +91,7 @@ std::string render_recommendation(const Sweep& sweep, const Prediction& given) {
   const Prediction& best = sweep.predictions[sweep.recommended];
   std::string s = "recommended: " + summary(best) + "\n";
   s += "  given:     " + summary(given) + (given.fits ? "" : " (does not fit)") + "\n";
-  s += "  " + format("%.2fx", given.step_s / best.step_s) + " the given dict's speed";
+  s += "  " + format_number("%.2fx", given.step_s / best.step_s) + " the given dict's speed";
   if (best.strategy.kind != "data_parallel") {
     const Strategy& b = best.strategy;
     for (const auto& p : sweep.predictions) {

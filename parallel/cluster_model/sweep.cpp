@@ -30,6 +30,8 @@ std::vector<Strategy> sweep_strategies(const Job& job) {
         for (const char* kind : {"simple", "interleaved", "zb_h1"}) out.push_back({kind, p, m, 1, placement});
         for (int v : {2, 4})
           if (p * v <= layer_count) out.push_back({"interleaved_virtual", p, m, v, placement});
+        // The V: two chunks per rank, the first and last stage on rank 0.
+        if (2 * p <= layer_count) out.push_back({"zb_v", p, m, 2, placement});
       }
     }
   }

@@ -21,10 +21,11 @@ TEST(BenchMeasure, QuickRunOfEveryStrategyWritesTheTableAndEveryFile) {
   TempDir dir;
   const std::string out = dir.file("bench");
   auto r = run_tandem({"bench", "--quick", "True", "--model_name_or_path", "gpt-tiny", "--block_size", "16",
-                       "--max_steps", "3", "--output_dir", out},
+                       "--max_steps", "3", "--rounds", "2", "--output_dir", out},
                       dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("profiling gpt-tiny"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[round 2/2] [8/8] hybrid_spread: 4 rank(s)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("[8/8] hybrid_spread: step "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("strategy        ranks step ms"), std::string::npos) << r.out;
 
@@ -38,6 +39,10 @@ TEST(BenchMeasure, QuickRunOfEveryStrategyWritesTheTableAndEveryFile) {
                             "peak_memory_bytes", "prediction_error"})
       EXPECT_TRUE(row.at(key).is_number()) << names.back() << " " << key;
     EXPECT_GT(row.at("measured_step_s").get<double>(), 0) << names.back();
+    // Two rounds; the reported step is the median round's (the slower of two).
+    const auto rounds = row.at("measured_step_s_rounds").get<std::vector<double>>();
+    ASSERT_EQ(rounds.size(), 2u) << names.back();
+    EXPECT_EQ(row.at("measured_step_s").get<double>(), std::max(rounds[0], rounds[1])) << names.back();
     EXPECT_GT(row.at("predicted_step_s").get<double>(), 0) << names.back();
     EXPECT_GT(row.at("peak_memory_bytes").get<double>(), 0) << names.back();
     // Every strategy with more than one rank sends something; one process sends nothing.

@@ -14,16 +14,15 @@
 namespace tandem::bench {
 namespace {
 
-// benchmarks/bench_shape.sh: what compare_*.sh pass to throughput_bench and dp_scaling_bench.
+// benchmarks/bench_shape.sh: what compare_*.sh pass to dp_scaling_bench.
 const std::vector<std::string> kScriptShape = {"--layers", "4", "--d",      "256", "--heads", "4", "--T", "256",
                                                "--batch",  "8", "--steps", "15",  "--warmup", "3", "--threads", "1"};
 
 TEST(BenchArgs, TheComparisonScriptsShapeParses) {
-  const auto t = throughput_flag_table().parse(kScriptShape);
-  EXPECT_EQ(t.layers, 4);
-  EXPECT_EQ(t.T, 256);
-  EXPECT_EQ(t.steps, 15);
   const auto d = dp_scaling_flag_table().parse(kScriptShape);
+  EXPECT_EQ(d.layers, 4);
+  EXPECT_EQ(d.T, 256);
+  EXPECT_EQ(d.steps, 15);
   EXPECT_EQ(d.batch, 8);
   EXPECT_EQ(d.first_bucket_kb, 1024);
   EXPECT_EQ(d.bucket_cap_kb, 25 << 10);
@@ -31,8 +30,8 @@ TEST(BenchArgs, TheComparisonScriptsShapeParses) {
 }
 
 TEST(BenchArgs, DefaultsAreThoseTheBenchmarksDocument) {
-  const auto t = throughput_flag_table().parse({});
-  EXPECT_EQ(t.steps, 20);
+  const auto t = dp_scaling_flag_table().parse({});
+  EXPECT_EQ(t.steps, 15);
   EXPECT_EQ(t.threads, 1);
   const auto p = pipeline_flag_table().parse({});
   EXPECT_EQ(p.layers, 8);
@@ -74,7 +73,7 @@ INSTANTIATE_TEST_SUITE_P(
     Bench, BenchRefusals,
     testing::Values(
         // bench_common.h's atoi() read "8x" as 8 and "many" as 0; unknown flags were ignored.
-        BenchRefusal{"TrailingGarbage", [] { throughput_flag_table().parse({"--batch", "8x"}); },
+        BenchRefusal{"TrailingGarbage", [] { dp_scaling_flag_table().parse({"--batch", "8x"}); },
                      "--batch: \"8x\" is not an integer"},
         BenchRefusal{"ZeroSteps", [] { dp_scaling_flag_table().parse({"--steps", "0"}); },
                      "--steps: \"0\" is out of range (expected an integer >= 1)"},

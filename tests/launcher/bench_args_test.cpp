@@ -26,7 +26,8 @@ TEST(BenchArgs, DefaultsAndEveryFlag) {
   EXPECT_EQ(d.global_batch, 8);
   EXPECT_EQ(d.microbatches, 4);
   EXPECT_EQ(d.processes, 2);
-  EXPECT_EQ(d.max_steps, 8);
+  EXPECT_EQ(d.max_steps, 12);
+  EXPECT_EQ(d.rounds, 3);
   EXPECT_TRUE(d.train_flags.empty());
   EXPECT_FALSE(d.per_device_train_batch_size);
   EXPECT_EQ(d.calibration, "eager");
@@ -55,13 +56,14 @@ TEST(BenchArgs, DefaultsAndEveryFlag) {
 TEST(BenchArgs, MeasuringPassesOtherFlagsOnToTrain) {
   const BenchArgs a = parse_bench_args({"--quick", "True", "--output_dir", "runs/bench", "--learning_rate", "0.01",
                                         "--strategies=single,zero_bubble", "--seed=7", "--model_name_or_path",
-                                        "gpt-mini", "--max_steps", "10"});
+                                        "gpt-mini", "--max_steps", "20", "--rounds", "2"});
   EXPECT_TRUE(a.quick);
+  EXPECT_EQ(a.rounds, 2);
   EXPECT_EQ(a.strategies, "single,zero_bubble");
   EXPECT_EQ(a.model, "gpt-mini");
   EXPECT_EQ(a.train_flags, (std::vector<std::string>{"--learning_rate", "0.01", "--seed=7"}));
   EXPECT_EQ(block_size_for(a), 32);
-  EXPECT_EQ(steps_for(a), 4);
+  EXPECT_EQ(steps_for(a), 12);
   validate_bench_args(a);
   EXPECT_EQ(steps_for(parse_bench_args({"--max_steps", "10"})), 10);
 }
@@ -70,6 +72,10 @@ TEST(BenchArgs, EachModeRefusesWhatItCannotUse) {
   EXPECT_ERROR(validate_bench_args(parse_bench_args({"--predict", "True"})), UsageError, "--distribution: required");
   EXPECT_ERROR(validate_bench_args(parse_bench_args({"--predict", "True", "--distribution", "{}", "--seed", "1"})),
                UsageError, "tandem bench --predict True: unknown flag --seed");
+  EXPECT_ERROR(validate_bench_args(parse_bench_args({"--predict", "True", "--distribution", "{}", "--rounds", "2"})),
+               UsageError, "--rounds: only when measuring");
+  EXPECT_ERROR(validate_bench_args(parse_bench_args({"--predict", "True", "--distribution", "{}", "--quick", "True"})),
+               UsageError, "--quick: only when measuring");
   EXPECT_ERROR(validate_bench_args(parse_bench_args({})), UsageError, "--output_dir: required when measuring");
   EXPECT_ERROR(validate_bench_args(parse_bench_args({"--output_dir", "o", "--distribution", "{}"})), UsageError,
                "--distribution: only with --predict True");
@@ -83,6 +89,7 @@ TEST(BenchArgs, BadValuesNameTheFlag) {
   EXPECT_ERROR(parse_bench_args({"--calibration", "jit"}), UsageError, "--calibration");
   EXPECT_ERROR(parse_bench_args({"--block_size", "nan"}), UsageError, "--block_size");
   EXPECT_ERROR(parse_bench_args({"--max_steps", "1"}), UsageError, "--max_steps");
+  EXPECT_ERROR(parse_bench_args({"--rounds", "0"}), UsageError, "--rounds");
   EXPECT_ERROR(parse_bench_args({"--quick"}), UsageError, "--quick needs a value");
 }
 

@@ -14,6 +14,7 @@
 #include "parallel/cluster_model/measured_profile.h"
 #include "parallel/cluster_model/predict.h"
 #include "parallel/pipeline/schedule/bubble.h"
+#include "parallel/pipeline/schedule/simulate.h"
 #include "tests/common/error_matchers.h"
 
 namespace tandem::cluster {
@@ -61,6 +62,40 @@ TEST(MeasuredProfile, OneProcessIsTheSumOfItsLayersScaledToItsTokens) {
   const double per_64_tokens = (0.1 + 0.1) + 4 * (1 + 2) + (0.1 + 0.1) + (1 + 2);  // ms
   EXPECT_NEAR(p.step_s, 4 * per_64_tokens * kMs, 1e-12);
   EXPECT_DOUBLE_EQ(p.bubble, 0);
+}
+
+// A CPU machine whose ranks hold every core: the gradient reduction cannot
+// hide behind backward and runs at the collective's measured bandwidth.
+TEST(MeasuredProfile, DataParallelOnBusyCoresChargesTheWholeReduction) {
+  const MeasuredProfile profile = synthetic_profile();
+  ClusterType machine = free_links(2);
+  machine.intra_host_collective = {"measured allreduce", 0, 1e9};  // 1 GB/s
+  machine.overlaps_communication = false;
+  const Prediction cpu = predict(synthetic_job(profile, 2), Strategy{}, machine);
+  // A 2-rank ring sends 2 x S bytes in all and takes S / beta.
+  const double gradient_bytes = cpu.intra_host_bytes / 2;
+  EXPECT_GT(gradient_bytes, 1e6);
+  EXPECT_NEAR(cpu.allreduce_s, gradient_bytes / 1e9, 1e-12);
+  EXPECT_NEAR(cpu.step_s, cpu.compute_s + cpu.allreduce_s, 1e-12);
+  // Where communication overlaps, all but the embedding's last bucket hides
+  // behind the 2 x 10.2 ms backward.
+  machine.overlaps_communication = true;
+  const Prediction overlapped = predict(synthetic_job(profile, 2), Strategy{}, machine);
+  EXPECT_LT(overlapped.allreduce_s, 0.1 * cpu.allreduce_s);
+}
+
+// A pipeline message whose sender computes on takes the busy-sender alpha:
+// the prediction is the simulator's for those two latencies.
+TEST(MeasuredProfile, PipelineMessagesOfABusySenderTakeTheirOwnLatency) {
+  const MeasuredProfile profile = synthetic_profile();
+  ClusterType machine = free_links(2);
+  machine.intra_host_busy_sender_alpha_s = 1 * kMs;
+  const Prediction p = predict(synthetic_job(profile, 2), {"simple", 2, 4, 1, "cluster"}, machine);
+  pipeline::Costs costs{3.1 * kMs, 6.1 * kMs, 0, 0, 0};
+  costs.p2p_sender_busy = 1 * kMs;
+  const double expected = pipeline::simulate(pipeline::build_schedule({"simple", 2, 4}), costs).makespan;
+  EXPECT_NEAR(p.pipeline_s, expected, 1e-9);
+  EXPECT_GT(p.pipeline_s, 5 * 9.2 * kMs + 1 * kMs);  // at least one busy message on the critical path
 }
 
 TEST(MeasuredProfile, GpipeBubbleAndStepMatchTheHandCalculation) {

@@ -246,6 +246,26 @@ TEST(Simulator, ReceiveCompletesP2pAfterTheSend) {
   EXPECT_DOUBLE_EQ(wait->end_us, 5);
 }
 
+TEST(Simulator, ABusySendersMessageTakesItsOwnLatency) {
+  // 1F1B, p=2, m=2, F=1, B=2; a message takes 5 when its sender computes on
+  // at once, nothing when the sender waits next (or stops).
+  // Rank 0: F0 [0,1), a0 sent busy (F1 follows) -> arrives 6; F1 [1,2), a1
+  // sent with rank 0 waiting next -> arrives 2.
+  // Rank 1: F0 [6,7), B0 [7,9), g0 sent busy (a1 is there, F1 follows) ->
+  // arrives 14; F1 [9,10), B1 [10,12), g1 sent last -> arrives 12.
+  // Rank 0: B0 [14,16), B1 [16,18).
+  Costs costs;
+  costs.p2p = 0;
+  costs.p2p_sender_busy = 5;
+  const Schedule schedule = build_schedule({"interleaved", 2, 2});
+  EXPECT_DOUBLE_EQ(simulate(schedule, costs).makespan, 18);
+  // Every message at 5 gives 19 (g1 arrives 17), none at all 9.
+  costs.p2p = 5;
+  EXPECT_DOUBLE_EQ(simulate(schedule, costs).makespan, 19);
+  costs.p2p = costs.p2p_sender_busy = 0;
+  EXPECT_DOUBLE_EQ(simulate(schedule, costs).makespan, 9);
+}
+
 TEST(Simulator, ReportsADeadlockNamingTheBlockedRank) {
   // Rank 0 never sends its activation: rank 1 waits forever.
   using K = ActionKind;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace tandem::pipeline {
 
@@ -47,7 +48,8 @@ int peak_in_flight(const std::vector<TimedAction>& timeline) {
 
 }  // namespace
 
-SimulationResult simulate(const Schedule& schedule, const Costs& costs) {
+// One run; messages whose keys are in `busy_senders` take p2p_sender_busy.
+static SimulationResult simulate_once(const Schedule& schedule, const Costs& costs, const std::set<MessageKey>& busy_senders) {
   const int ranks = static_cast<int>(schedule.size());
   SimulationResult result;
   result.busy.assign(ranks, 0);
@@ -72,7 +74,8 @@ SimulationResult simulate(const Schedule& schedule, const Costs& costs) {
           if (sent == arrival.end()) break;
           clock[rank] = std::max(clock[rank], sent->second);
         } else if (is_send(action.kind)) {
-          arrival[message_key(action, stage)] = clock[rank] + costs.p2p;
+          const MessageKey key = message_key(action, stage);
+          arrival[key] = clock[rank] + (busy_senders.count(key) ? costs.p2p_sender_busy : costs.p2p);
         } else {
           const double cost = compute_cost(action.kind, costs);
           clock[rank] += cost;
@@ -100,6 +103,41 @@ SimulationResult simulate(const Schedule& schedule, const Costs& costs) {
   for (double busy : result.busy) total_busy += busy;
   result.bubble_fraction = result.makespan > 0 ? 1 - total_busy / (ranks * result.makespan) : 0;
   return result;
+}
+
+// The sends of a timeline whose rank starts a compute action at the moment
+// of the send: nothing in between but other sends and receives whose
+// message had already arrived.
+static std::set<MessageKey> sends_followed_by_compute(const Schedule& schedule, const SimulationResult& run) {
+  constexpr double kSameTime = 1e-12;
+  std::map<int, std::vector<const TimedAction*>> by_rank;
+  for (const TimedAction& t : run.timeline) by_rank[t.rank].push_back(&t);
+  std::set<MessageKey> busy;
+  for (const auto& [rank, actions] : by_rank)
+    for (size_t i = 0; i < actions.size(); ++i) {
+      if (!is_send(actions[i]->action.kind)) continue;
+      for (size_t j = i + 1; j < actions.size(); ++j) {
+        const TimedAction& a = *actions[j];
+        if (is_send(a.action.kind) || (is_recv(a.action.kind) && a.end_us <= a.start_us + kSameTime)) continue;
+        if (is_compute(a.action.kind) && a.start_us <= actions[i]->end_us + kSameTime)
+          busy.insert(message_key(actions[i]->action, schedule.stage_of(actions[i]->action, rank)));
+        break;
+      }
+    }
+  return busy;
+}
+
+SimulationResult simulate(const Schedule& schedule, const Costs& costs) {
+  SimulationResult run = simulate_once(schedule, costs, {});
+  if (costs.p2p_sender_busy < 0 || costs.p2p_sender_busy == costs.p2p) return run;
+  std::set<MessageKey> busy;
+  for (int pass = 0; pass < 8; ++pass) {
+    std::set<MessageKey> next = sends_followed_by_compute(schedule, run);
+    if (next == busy) break;
+    busy = std::move(next);
+    run = simulate_once(schedule, costs, busy);
+  }
+  return run;
 }
 
 }  // namespace tandem::pipeline

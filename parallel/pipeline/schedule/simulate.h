@@ -2,7 +2,11 @@
 // The simulator: runs every rank's list together with the semantics the
 // executor has — a Send is a buffered isend and never blocks; a Recv blocks
 // until the matching Send has run, and completes p2p time units after it — and
-// reports timing, bubble, activation memory, or the deadlock.
+// reports timing, bubble, activation memory, or the deadlock. Where a busy
+// sender's messages take longer (Costs::p2p_sender_busy), which sends are
+// followed at once by compute is found from the timeline itself: the
+// simulation is rerun with each send's latency set by the previous run's
+// timeline until no send changes class.
 
 #include <string>
 #include <vector>
@@ -20,6 +24,11 @@ struct Costs {
   double backward_input = 1;
   double backward_weight = 1;
   double p2p = 0;  // from a Send to the earliest completion of its Recv
+  // The same when the sender goes on computing at once, where that differs: on
+  // a CPU whose cores all compute, a message waits for its sender's core (the
+  // communicator's thread runs when the scheduler lets it), while a sender
+  // that waits next frees its core for the message at once. Below 0: p2p.
+  double p2p_sender_busy = -1;
 };
 
 // One executed action. The executor records real ones; the simulator predicted ones.
