@@ -248,18 +248,19 @@ TEST(Simulator, ReceiveCompletesP2pAfterTheSend) {
 
 TEST(Simulator, ABusySendersMessageTakesItsOwnLatency) {
   // 1F1B, p=2, m=2, F=1, B=2; a message takes 5 when its sender computes on
-  // at once, nothing when the sender waits next (or stops).
-  // Rank 0: F0 [0,1), a0 sent busy (F1 follows) -> arrives 6; F1 [1,2), a1
-  // sent with rank 0 waiting next -> arrives 2.
-  // Rank 1: F0 [6,7), B0 [7,9), g0 sent busy (a1 is there, F1 follows) ->
-  // arrives 14; F1 [9,10), B1 [10,12), g1 sent last -> arrives 12.
-  // Rank 0: B0 [14,16), B1 [16,18).
+  // at once, or arrives when the sender next waits if that is sooner; nothing
+  // when the sender waits next.
+  // Rank 0: F0 [0,1), a0 sent busy (F1 follows), rank 0 waits from 2 -> a0
+  // arrives 2; F1 [1,2), a1 sent as rank 0 waits -> arrives 2.
+  // Rank 1: F0 [2,3), B0 [3,5), g0 sent busy (a1 is there, F1 follows); rank 1
+  // never waits again and ends at 8 -> g0 arrives 8; F1 [5,6), B1 [6,8).
+  // Rank 0: B0 [8,10), B1 [10,12).
   Costs costs;
   costs.p2p = 0;
   costs.p2p_sender_busy = 5;
   const Schedule schedule = build_schedule({"interleaved", 2, 2});
-  EXPECT_DOUBLE_EQ(simulate(schedule, costs).makespan, 18);
-  // Every message at 5 gives 19 (g1 arrives 17), none at all 9.
+  EXPECT_DOUBLE_EQ(simulate(schedule, costs).makespan, 12);
+  // Every message at 5: 19 (g1 arrives 17); none at all: 9.
   costs.p2p = 5;
   EXPECT_DOUBLE_EQ(simulate(schedule, costs).makespan, 19);
   costs.p2p = costs.p2p_sender_busy = 0;

@@ -48,8 +48,10 @@ int peak_in_flight(const std::vector<TimedAction>& timeline) {
 
 }  // namespace
 
-// One run; messages whose keys are in `busy_senders` take p2p_sender_busy.
-static SimulationResult simulate_once(const Schedule& schedule, const Costs& costs, const std::set<MessageKey>& busy_senders) {
+// One run; a message whose key is in `busy_senders` takes p2p_sender_busy,
+// or p2p from the moment its sender next waits (the value), if sooner.
+static SimulationResult simulate_once(const Schedule& schedule, const Costs& costs,
+                                      const std::map<MessageKey, double>& busy_senders) {
   const int ranks = static_cast<int>(schedule.size());
   SimulationResult result;
   result.busy.assign(ranks, 0);
@@ -75,7 +77,10 @@ static SimulationResult simulate_once(const Schedule& schedule, const Costs& cos
           clock[rank] = std::max(clock[rank], sent->second);
         } else if (is_send(action.kind)) {
           const MessageKey key = message_key(action, stage);
-          arrival[key] = clock[rank] + (busy_senders.count(key) ? costs.p2p_sender_busy : costs.p2p);
+          const auto busy = busy_senders.find(key);
+          arrival[key] = clock[rank] + costs.p2p;
+          if (busy != busy_senders.end())
+            arrival[key] = std::max(arrival[key], std::min(clock[rank] + costs.p2p_sender_busy, busy->second + costs.p2p));
         } else {
           const double cost = compute_cost(action.kind, costs);
           clock[rank] += cost;
@@ -106,21 +111,30 @@ static SimulationResult simulate_once(const Schedule& schedule, const Costs& cos
 }
 
 // The sends of a timeline whose rank starts a compute action at the moment
-// of the send: nothing in between but other sends and receives whose
-// message had already arrived.
-static std::set<MessageKey> sends_followed_by_compute(const Schedule& schedule, const SimulationResult& run) {
+// of the send (nothing in between but other sends and receives whose message
+// had already arrived), each with the time its rank next waits: a receive
+// that waits, or the end of its list.
+static std::map<MessageKey, double> sends_followed_by_compute(const Schedule& schedule, const SimulationResult& run) {
   constexpr double kSameTime = 1e-12;
   std::map<int, std::vector<const TimedAction*>> by_rank;
   for (const TimedAction& t : run.timeline) by_rank[t.rank].push_back(&t);
-  std::set<MessageKey> busy;
+  std::map<MessageKey, double> busy;
+  const auto waits = [&](const TimedAction& a) { return is_recv(a.action.kind) && a.end_us > a.start_us + kSameTime; };
   for (const auto& [rank, actions] : by_rank)
     for (size_t i = 0; i < actions.size(); ++i) {
       if (!is_send(actions[i]->action.kind)) continue;
       for (size_t j = i + 1; j < actions.size(); ++j) {
         const TimedAction& a = *actions[j];
-        if (is_send(a.action.kind) || (is_recv(a.action.kind) && a.end_us <= a.start_us + kSameTime)) continue;
-        if (is_compute(a.action.kind) && a.start_us <= actions[i]->end_us + kSameTime)
-          busy.insert(message_key(actions[i]->action, schedule.stage_of(actions[i]->action, rank)));
+        if (is_send(a.action.kind) || (is_recv(a.action.kind) && !waits(a))) continue;
+        if (is_compute(a.action.kind) && a.start_us <= actions[i]->end_us + kSameTime) {
+          double idle = actions.back()->end_us;
+          for (size_t k = j + 1; k < actions.size(); ++k)
+            if (waits(*actions[k])) {
+              idle = actions[k]->start_us;
+              break;
+            }
+          busy[message_key(actions[i]->action, schedule.stage_of(actions[i]->action, rank))] = idle;
+        }
         break;
       }
     }
@@ -130,9 +144,9 @@ static std::set<MessageKey> sends_followed_by_compute(const Schedule& schedule, 
 SimulationResult simulate(const Schedule& schedule, const Costs& costs) {
   SimulationResult run = simulate_once(schedule, costs, {});
   if (costs.p2p_sender_busy < 0 || costs.p2p_sender_busy == costs.p2p) return run;
-  std::set<MessageKey> busy;
+  std::map<MessageKey, double> busy;
   for (int pass = 0; pass < 8; ++pass) {
-    std::set<MessageKey> next = sends_followed_by_compute(schedule, run);
+    std::map<MessageKey, double> next = sends_followed_by_compute(schedule, run);
     if (next == busy) break;
     busy = std::move(next);
     run = simulate_once(schedule, costs, busy);

@@ -4,9 +4,9 @@
 // until the matching Send has run, and completes p2p time units after it — and
 // reports timing, bubble, activation memory, or the deadlock. Where a busy
 // sender's messages take longer (Costs::p2p_sender_busy), which sends are
-// followed at once by compute is found from the timeline itself: the
-// simulation is rerun with each send's latency set by the previous run's
-// timeline until no send changes class.
+// followed at once by compute, and when their sender next waits, is found
+// from the timeline itself: the simulation is rerun with each send's latency
+// set by the previous run's timeline until it settles (8 runs at most).
 
 #include <string>
 #include <vector>
@@ -27,7 +27,9 @@ struct Costs {
   // The same when the sender goes on computing at once, where that differs: on
   // a CPU whose cores all compute, a message waits for its sender's core (the
   // communicator's thread runs when the scheduler lets it), while a sender
-  // that waits next frees its core for the message at once. Below 0: p2p.
+  // that waits next frees its core for the message at once; a busy sender's
+  // message arrives by p2p after the sender next waits, if that is sooner.
+  // Below 0: p2p.
   double p2p_sender_busy = -1;
 };
 
