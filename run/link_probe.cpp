@@ -14,33 +14,62 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Seconds `work` takes.
+template <class Work>
+double seconds_of(Work work) {
+  const auto t0 = Clock::now();
+  work();
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The median of `repeats` runs of `once` (each returns its seconds), after
+// one run that is not counted: it sets connections and buffers up.
+template <class Once>
+double median_after_warmup(int repeats, Once once) {
+  std::vector<double> times;
+  for (int k = 0; k <= repeats; ++k) {
+    const double t = once();
+    if (k > 0) times.push_back(t);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+// The slowest rank's seconds of `work`, every rank starting it together.
+template <class Work>
+double slowest_rank_seconds(comm::Communicator& world, Work work) {
+  world.barrier();
+  double t = seconds_of(work);
+  world.allreduce(&t, 1, comm::DType::Float64, comm::ReduceOp::Max);
+  return t;
+}
+
 // Median one-way time of `bytes`: half a round trip, rank 0 sending first.
 double one_way_seconds(comm::Communicator& world, std::size_t bytes, int repeats) {
   std::vector<unsigned char> buffer(bytes, 1);
   const int me = world.rank(), peer = 1 - me;
-  std::vector<double> times;
-  for (int k = 0; k <= repeats; ++k) {  // the first exchange sets the connection up and is not counted
-    const auto t0 = Clock::now();
-    if (me == 0) {
-      world.send_async(buffer.data(), bytes, comm::DType::UInt8, peer, 0)->wait();
-      world.recv_async(buffer.data(), bytes, comm::DType::UInt8, peer, 0)->wait();
-    } else {
-      world.recv_async(buffer.data(), bytes, comm::DType::UInt8, peer, 0)->wait();
-      world.send_async(buffer.data(), bytes, comm::DType::UInt8, peer, 0)->wait();
-    }
-    if (k > 0) times.push_back(std::chrono::duration<double>(Clock::now() - t0).count() / 2);
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  const auto send = [&] { world.send_async(buffer.data(), bytes, comm::DType::UInt8, peer, 0)->wait(); };
+  const auto receive = [&] { world.recv_async(buffer.data(), bytes, comm::DType::UInt8, peer, 0)->wait(); };
+  return median_after_warmup(repeats, [&] {
+    return seconds_of([&] {
+             if (me == 0) {
+               send();
+               receive();
+             } else {
+               receive();
+               send();
+             }
+           }) / 2;
+  });
 }
 
 // A fixed compute burst: matmuls of a transformer block's size.
 double burst_seconds(int matmuls = 8) {
   const auto a = torch::randn({256, 256});
   const auto b = torch::randn({256, 1024});
-  const auto t0 = Clock::now();
-  for (int i = 0; i < matmuls; ++i) (void)a.mm(b);
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+  return seconds_of([&] {
+    for (int i = 0; i < matmuls; ++i) (void)a.mm(b);
+  });
 }
 
 // Median time from a send being posted to the waiting receiver holding the
@@ -87,28 +116,16 @@ double busy_sender_one_way_seconds(comm::Communicator& world, std::size_t bytes,
 // Median of a blocking allreduce of `bytes` of float32 over the world.
 double allreduce_seconds(comm::Communicator& world, std::size_t bytes, int repeats) {
   std::vector<float> gradients(std::max<std::size_t>(1, bytes / sizeof(float)), 1.0f);
-  std::vector<double> times;
-  for (int k = 0; k <= repeats; ++k) {
+  return median_after_warmup(repeats, [&] {
     world.barrier();
-    const auto t0 = Clock::now();
-    world.allreduce(gradients.data(), gradients.size(), comm::DType::Float32, comm::ReduceOp::Sum);
-    if (k > 0) times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+    return seconds_of(
+        [&] { world.allreduce(gradients.data(), gradients.size(), comm::DType::Float32, comm::ReduceOp::Sum); });
+  });
 }
 
 // Median over `repeats` of the slowest rank's burst, all starting together.
 double burst_of_every_rank(comm::Communicator& world, int repeats) {
-  std::vector<double> times;
-  for (int k = 0; k <= repeats; ++k) {
-    world.barrier();
-    double t = burst_seconds();
-    world.allreduce(&t, 1, comm::DType::Float64, comm::ReduceOp::Max);
-    if (k > 0) times.push_back(t);
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  return median_after_warmup(repeats, [&] { return slowest_rank_seconds(world, [] { (void)burst_seconds(); }); });
 }
 
 // Median over repeats of the slowest rank's burst with the allreduce of
@@ -117,19 +134,14 @@ double burst_of_every_rank(comm::Communicator& world, int repeats) {
 // it is what the reduction costs a step here, cores shared included.
 double burst_with_allreduce_seconds(comm::Communicator& world, std::size_t bytes, int repeats) {
   std::vector<float> gradients(std::max<std::size_t>(1, bytes / sizeof(float)), 1.0f);
-  std::vector<double> times;
-  for (int k = 0; k <= repeats; ++k) {
-    world.barrier();
-    const auto t0 = Clock::now();
-    auto reduction = world.allreduce_async(gradients.data(), gradients.size(), comm::DType::Float32, comm::ReduceOp::Sum);
-    (void)burst_seconds();
-    reduction->wait();
-    double t = std::chrono::duration<double>(Clock::now() - t0).count();
-    world.allreduce(&t, 1, comm::DType::Float64, comm::ReduceOp::Max);
-    if (k > 0) times.push_back(t);
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  return median_after_warmup(repeats, [&] {
+    return slowest_rank_seconds(world, [&] {
+      auto reduction =
+          world.allreduce_async(gradients.data(), gradients.size(), comm::DType::Float32, comm::ReduceOp::Sum);
+      (void)burst_seconds();
+      reduction->wait();
+    });
+  });
 }
 
 }  // namespace
@@ -153,23 +165,16 @@ LinkProbe probe_link(comm::Communicator& world, int repeats, std::size_t allredu
   } else {
     for (int k = 0; k <= repeats; ++k) (void)burst_seconds(2);
   }
-  std::vector<double> syncs;
   double flag = 0;
-  for (int k = 0; k <= repeats; ++k) {
-    const auto t0 = Clock::now();
-    world.allreduce(&flag, 1, comm::DType::Float64, comm::ReduceOp::Sum);
-    if (k > 0) syncs.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  std::sort(syncs.begin(), syncs.end());
-  probe.host_sync_s = syncs[syncs.size() / 2];
+  probe.host_sync_s = median_after_warmup(
+      repeats, [&] { return seconds_of([&] { world.allreduce(&flag, 1, comm::DType::Float64, comm::ReduceOp::Sum); }); });
   probe.concurrent_burst_s = burst_of_every_rank(world, repeats);
   probe.allreduce_bytes = static_cast<double>(allreduce_bytes);
   probe.allreduce_s = allreduce_seconds(world, allreduce_bytes, repeats);
   probe.burst_with_allreduce_s = burst_with_allreduce_seconds(world, allreduce_bytes, repeats);
   world.barrier();
   const double extra = std::max(probe.large_one_way_s - probe.small_one_way_s, 1e-9);
-  probe.link = {"this machine (measured)", std::max(probe.small_one_way_s, probe.busy_sender_one_way_s),
-                (probe.large_bytes - probe.small_bytes) / extra};
+  probe.link = {"this machine (measured)", probe.small_one_way_s, (probe.large_bytes - probe.small_bytes) / extra};
   return probe;
 }
 
@@ -180,13 +185,7 @@ double ring_allreduce_beta(int ranks, double bytes, double seconds, double alpha
 }
 
 double compute_burst_seconds(int repeats) {
-  std::vector<double> times;
-  for (int k = 0; k <= repeats; ++k) {
-    const double t = burst_seconds();
-    if (k > 0) times.push_back(t);
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  return median_after_warmup(repeats, [] { return burst_seconds(); });
 }
 
 }  // namespace tandem::run

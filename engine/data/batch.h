@@ -6,10 +6,10 @@
 namespace tandem {
 
 struct Batch {
-  torch::Tensor input_ids;       // [B, T] int64
-  torch::Tensor targets;         // [B, T] int64 next tokens (LM) or [B] labels (classification)
-  torch::Tensor attention_mask;  // [B, T] bool (classification); undefined for LM
-  torch::Tensor token_type_ids;  // [B, T] int64, 0 for the first text, 1 for a pair's second (classification); undefined for LM
+  torch::Tensor input_ids;         // [B, T] int64
+  torch::Tensor targets;           // [B, T] int64 next tokens (LM) or [B] labels (classification)
+  torch::Tensor attention_mask{};  // [B, T] bool (classification); undefined for LM
+  torch::Tensor token_type_ids{};  // [B, T] int64, 0 for the first text, 1 for a pair's second (classification); undefined for LM
 
   int64_t examples() const { return input_ids.size(0); }
   int64_t tokens() const { return input_ids.numel(); }

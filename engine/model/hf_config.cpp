@@ -145,44 +145,59 @@ void read_labels(const ConfigFields& f, ModelConfig& c) {
   if (placeholders) c.labels.clear();
 }
 
-ModelConfig gpt2_config(const ConfigFields& f, const std::string& origin) {
+// Where an architecture's config.json keeps the sizes and rates every model
+// has, with transformers' defaults (configuration_gpt2.py, _bert.py,
+// _distilbert.py) where a key may be absent.
+struct ConfigKeys {
+  ModelFamily family;
+  Architecture architecture;
+  const char *layers, *heads, *width, *feed_forward, *positions;
+  const char* dropout;
+  const char* attention_dropout;  // both default to 0.1
+  const char *activation_key, *activation;  // the one activation tandem implements
+};
+
+const ConfigKeys kGpt2{ModelFamily::Gpt, Architecture::Gpt2, "n_layer", "n_head", "n_embd", "n_inner", "n_positions",
+                       "resid_pdrop", "attn_pdrop", "activation_function", "gelu_new"};
+const ConfigKeys kBert{ModelFamily::Encoder, Architecture::Bert, "num_hidden_layers", "num_attention_heads",
+                       "hidden_size", "intermediate_size", "max_position_embeddings", "hidden_dropout_prob",
+                       "attention_probs_dropout_prob", "hidden_act", "gelu"};
+const ConfigKeys kDistilBert{ModelFamily::Encoder, Architecture::DistilBert, "n_layers", "n_heads", "dim", "hidden_dim",
+                             "max_position_embeddings", "dropout", "attention_dropout", "activation", "gelu"};
+
+// The fields every architecture has, read through its keys.
+ModelConfig common_config(const ConfigFields& f, const ConfigKeys& k, const std::string& origin) {
   ModelConfig c;
-  c.family = ModelFamily::Gpt;
-  c.architecture = Architecture::Gpt2;
+  c.family = k.family;
+  c.architecture = k.architecture;
   c.base_checkpoint = is_base_checkpoint(f, c.architecture, origin);
-  c.n_layer = f.integer("n_layer");
-  c.n_head = f.integer("n_head");
-  c.d_model = f.integer("n_embd");
-  c.d_ff = f.integer("n_inner", 4 * c.d_model);
+  c.n_layer = f.integer(k.layers);
+  c.n_head = f.integer(k.heads);
+  c.d_model = f.integer(k.width);
+  // GPT-2's n_inner may be null: 4 x n_embd. The encoders require theirs.
+  c.d_ff = k.architecture == Architecture::Gpt2 ? f.integer(k.feed_forward, 4 * c.d_model) : f.integer(k.feed_forward);
   c.vocab_size = f.integer("vocab_size");
-  c.max_position = f.integer("n_positions");
-  c.dropout = f.number("resid_pdrop", 0.1);
-  c.attention_dropout = f.number("attn_pdrop", c.dropout);
+  c.max_position = f.integer(k.positions);
+  c.dropout = f.number(k.dropout, 0.1);
+  c.attention_dropout = f.number(k.attention_dropout, 0.1);
+  f.expect(k.activation_key, k.activation, k.activation);
+  return c;
+}
+
+ModelConfig gpt2_config(const ConfigFields& f, const std::string& origin) {
+  ModelConfig c = common_config(f, kGpt2, origin);
   c.classifier_dropout = c.dropout;
   c.layer_norm_eps = f.number("layer_norm_epsilon", 1e-5);
   c.tie_embeddings = f.boolean("tie_word_embeddings", true);
-  f.expect("activation_function", "gelu_new", "gelu_new");
   return c;
 }
 
 ModelConfig bert_config(const ConfigFields& f, const std::string& origin) {
-  ModelConfig c;
-  c.family = ModelFamily::Encoder;
-  c.architecture = Architecture::Bert;
-  c.base_checkpoint = is_base_checkpoint(f, c.architecture, origin);
-  c.n_layer = f.integer("num_hidden_layers");
-  c.n_head = f.integer("num_attention_heads");
-  c.d_model = f.integer("hidden_size");
-  c.d_ff = f.integer("intermediate_size");
-  c.vocab_size = f.integer("vocab_size");
-  c.max_position = f.integer("max_position_embeddings");
+  ModelConfig c = common_config(f, kBert, origin);
   c.type_vocab_size = f.integer("type_vocab_size", 2);
-  c.dropout = f.number("hidden_dropout_prob", 0.1);
-  c.attention_dropout = f.number("attention_probs_dropout_prob", 0.1);
   c.classifier_dropout = f.number("classifier_dropout", c.dropout);
   c.layer_norm_eps = f.number("layer_norm_eps", 1e-12);
   c.tie_embeddings = false;
-  f.expect("hidden_act", "gelu", "gelu");
   f.expect("position_embedding_type", "absolute", "absolute");
   if (f.boolean("is_decoder", false)) throw UsageError(origin + ": \"is_decoder\": true is not supported (BERT is read as an encoder)");
   read_labels(f, c);
@@ -190,23 +205,11 @@ ModelConfig bert_config(const ConfigFields& f, const std::string& origin) {
 }
 
 ModelConfig distilbert_config(const ConfigFields& f, const std::string& origin) {
-  ModelConfig c;
-  c.family = ModelFamily::Encoder;
-  c.architecture = Architecture::DistilBert;
-  c.base_checkpoint = is_base_checkpoint(f, c.architecture, origin);
-  c.n_layer = f.integer("n_layers");
-  c.n_head = f.integer("n_heads");
-  c.d_model = f.integer("dim");
-  c.d_ff = f.integer("hidden_dim");
-  c.vocab_size = f.integer("vocab_size");
-  c.max_position = f.integer("max_position_embeddings");
-  c.dropout = f.number("dropout", 0.1);
-  c.attention_dropout = f.number("attention_dropout", 0.1);
+  ModelConfig c = common_config(f, kDistilBert, origin);
   c.classifier_dropout = f.number("seq_classif_dropout", 0.2);
   c.sinusoidal_positions = f.boolean("sinusoidal_pos_embds", false);
   c.layer_norm_eps = 1e-12;  // fixed in transformers' DistilBERT
   c.tie_embeddings = false;
-  f.expect("activation", "gelu", "gelu");
   read_labels(f, c);
   return c;
 }

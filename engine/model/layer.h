@@ -16,9 +16,9 @@ class KvCache;  // engine/generate/kv_cache.h
 // What every layer of a step may need besides the activation it receives.
 // Every rank reads the same batch, so this never travels between stages.
 struct BatchContext {
-  torch::Tensor input_ids;       // [B, T] int64
-  torch::Tensor attention_mask;  // [B, T] bool, true for real tokens; undefined for causal LM
-  torch::Tensor token_type_ids;  // [B, T] int64 segment ids (BERT); undefined: every token is type 0
+  torch::Tensor input_ids;         // [B, T] int64
+  torch::Tensor attention_mask{};  // [B, T] bool, true for real tokens; undefined for causal LM
+  torch::Tensor token_type_ids{};  // [B, T] int64 segment ids (BERT); undefined: every token is type 0
   // Text generation only: input_ids are the tokens after kv_cache->length(),
   // and GPT blocks attend over the cache as well. Null everywhere else.
   KvCache* kv_cache = nullptr;

@@ -278,7 +278,7 @@ int bench_measure(const launcher::BenchArgs& args) {
   request.model = model_config;
   request.block_size = block_size;
   request.seed = train_args.seed;
-  request.repeats = args.quick ? 3 : 5;
+  request.repeats = args.quick ? 5 : 7;
   std::set<int> sizes_needed;
   for (const auto& s : strategies) sizes_needed.insert(s.microbatch_examples());
   request.microbatch_examples.assign(sizes_needed.begin(), sizes_needed.end());

@@ -33,7 +33,7 @@ struct ClusterType {
   // messages (a CPU machine: the reduction itself takes the cores, while a
   // pipeline's message waits for its sender's core): the collective's own
   // measured link. A beta of 0 means the NVLink figures.
-  Link intra_host_collective;
+  Link intra_host_collective{};
   // A pipeline message inside a host whose sender computes on at once, where
   // that takes longer than nvlink.alpha_s (a CPU machine, pipeline/schedule/
   // simulate.h's p2p_sender_busy): its alpha. Below 0: nvlink.alpha_s.

@@ -202,17 +202,13 @@ def make_generator(out_dir, max_new_tokens):
     network), saved as one folder; and transformers' greedy ids for each prompt
     in OUT_DIR/generate.json. The config's eos_token_id is the tokenizer's
     <|endoftext|>, so both sides stop at the same token."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+    from byte_level_bpe import train_byte_level_bpe
+
     corpus = GENERATE_PROMPTS + ["the cat sat on the mat and the dog ate the hat, once upon a time"] * 20
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.post_processor = processors.ByteLevel(trim_offsets=False)
-    trainer = trainers.BpeTrainer(vocab_size=320, min_frequency=1, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tok.train_from_iterator(corpus, trainer)
+    tok = train_byte_level_bpe(corpus, 320)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>")
     eos = tok.token_to_id("<|endoftext|>")
     torch.manual_seed(1234)

@@ -56,7 +56,9 @@ TEST(Partitioner, MatchesExhaustiveSearchAndCoversEveryLayer) {
       for (auto& l : layers) cost.push_back((1 - w) * l.compute / tc + w * l.memory / tm);
       for (size_t s = 0; s < spans.size(); ++s) {
         EXPECT_LT(spans[s].begin, spans[s].end);
-        if (s > 0) EXPECT_EQ(spans[s].begin, spans[s - 1].end);
+        if (s > 0) {
+          EXPECT_EQ(spans[s].begin, spans[s - 1].end);
+        }
         worst = std::max(worst, spans[s].cost);
       }
       EXPECT_NEAR(worst, brute_force_best(cost, k), 1e-12) << "k=" << k << " w=" << w;

@@ -19,7 +19,8 @@ import sys
 try:
     import tokenizers
     import transformers
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
+    from byte_level_bpe import train_byte_level_bpe
     from transformers import AutoTokenizer, GPT2TokenizerFast, PreTrainedTokenizerFast
 except ImportError as e:
     print(f"transformers/tokenizers not importable: {e}", file=sys.stderr)
@@ -67,13 +68,7 @@ def minilm_dir():
 
 def train_bpe(out):
     corpus = [s for s in SAMPLES[:12]] + ["the cat sat on the mat and the dog ate the hat"] * 20
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.post_processor = processors.ByteLevel(trim_offsets=False)
-    trainer = trainers.BpeTrainer(vocab_size=700, min_frequency=1, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tok.train_from_iterator(corpus, trainer)
+    tok = train_byte_level_bpe(corpus, 700)
     os.makedirs(os.path.join(out, "bpe-json"))
     os.makedirs(os.path.join(out, "bpe-files"))
     tok.save(os.path.join(out, "bpe-json", "tokenizer.json"))
