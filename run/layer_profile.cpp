@@ -182,7 +182,8 @@ cluster::MeasuredProfile profile_layers(const ProfileRequest& request) {
   for (int examples : request.microbatch_examples) {
     const int tokens = examples * request.block_size;
     auto layers = time_layers(model, request.block_size, examples, request.repeats);
-    const cluster::MeasuredLayer whole = whole_model_seconds(model, request.block_size, examples, request.repeats);
+    // The whole model sets every layer's scale: timed three times as often (it is quick).
+    const cluster::MeasuredLayer whole = whole_model_seconds(model, request.block_size, examples, 3 * request.repeats);
     scale_to_whole_model(layers, whole);
     profile.layers_at_tokens[tokens] = layers;
     profile.whole_model_at_tokens[tokens] = whole;

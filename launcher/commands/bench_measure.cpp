@@ -283,7 +283,6 @@ int bench_measure(const launcher::BenchArgs& args) {
   for (const auto& s : strategies) sizes_needed.insert(s.microbatch_examples());
   request.microbatch_examples.assign(sizes_needed.begin(), sizes_needed.end());
   cluster::MeasuredProfile profile = run::profile_layers(request);
-  const double alone_s = run::compute_burst_seconds(std::max(request.repeats, 9));
   std::printf("profiled the layers in %.1f s\n", since(started));
 
   // Every round probes the machine, then runs each strategy once: a slow
@@ -305,9 +304,15 @@ int bench_measure(const launcher::BenchArgs& args) {
     std::vector<launcher::RankReport> ranks;
   };
   std::vector<std::vector<Run>> runs(strategies.size());
+  std::map<int, std::vector<double>> slowdowns;  // per rank count, one per round
   for (int round = 1; round <= args.rounds; ++round) {
-    for (int n : rank_counts)
+    // The burst alone in this process, just before the ranks run it together:
+    // each round's ratio is taken between two measures a moment apart.
+    const double alone_s = run::compute_burst_seconds(std::max(request.repeats, 9));
+    for (int n : rank_counts) {
       probes[n].push_back(probe_this_machine(binary, out / "profile", n, args.model, message_bytes));
+      slowdowns[n].push_back(probes[n].back().concurrent_burst_s / alone_s);
+    }
     for (size_t i = 0; i < strategies.size(); ++i) {
       const launcher::BenchStrategy& s = strategies[i];
       const auto t0 = Clock::now();
@@ -340,7 +345,7 @@ int bench_measure(const launcher::BenchArgs& args) {
   std::map<int, double> compute_slowdown;
   for (const auto& [n, taken] : probes) {
     machine_at[n] = median_probe(taken);
-    compute_slowdown[n] = machine_at[n].concurrent_burst_s / alone_s;
+    compute_slowdown[n] = median_of(slowdowns[n]);
   }
   const MachineProbe& pair = machine_at.at(2);
   profile.step_sync_s = pair.host_sync_s;

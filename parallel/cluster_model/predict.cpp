@@ -231,10 +231,11 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
     const bool tied_apart = job.shape.tied && !placement.same_rank(0, stages - 1);
     if (tied_apart) sums.back().parameters += vocab_rows;
 
-    // The pipeline moves at its slowest chunk's pace: the simulator takes one cost per action kind.
+    // Every stage at its own cost; the slowest chunk's are the ones reported.
     pipeline::Costs costs{0, 0, 0, 0, 0};
     for (const auto& s : sums) {
       const ActionTimes t = action_times(s, tokens_per_microbatch, flops_per_s, job.measured);
+      costs.stages.push_back({t.forward, t.backward, t.input, t.weight});
       costs.forward = std::max(costs.forward, t.forward);
       costs.backward = std::max(costs.backward, t.backward);
       costs.backward_input = std::max(costs.backward_input, t.input);

@@ -53,8 +53,10 @@ TEST(ClusterModel, SeedJobOnTwoP3dnHostsMatchesTheHandCalculation) {
   // A V100 then sustains 125e12 x 0.304334 = 3.804e13 flop/s. A microbatch is
   // 8/4 = 2 sequences x 64 = 128 tokens. Stage 3 (block 3, norm, head) needs
   // 128 x (1,572,864 + 65,536 + 131,072) flops = 6.0 µs: below its 13 + 1 + 4
-  // = 18 operators x 10 µs, so launch-bound: F = 180 µs, B = 360 µs. (Stage 0,
-  // embedding + block 0, is 15 ops: 150 µs.)
+  // = 18 operators x 10 µs, so launch-bound: F3 = 180 µs, B3 = 360 µs, the
+  // slowest stage's, which the prediction reports. Stage 0 (embedding + block
+  // 0) is 15 operators: F0 = 150 µs; stages 1 and 2 (one block, 13): 130 µs.
+  // Every backward is twice its forward.
   expect_relative(p.forward_s, 180e-6, "forward");
   expect_relative(p.backward_s, 360e-6, "backward");
   // Spread puts stages 0,1 of every replica on host 1 and stages 2,3 on host 2,
@@ -62,15 +64,18 @@ TEST(ClusterModel, SeedJobOnTwoP3dnHostsMatchesTheHandCalculation) {
   // once over its 100 Gbit/s x 0.8 = 10 GB/s: 10 µs + 65,536 / 2.5e9 s.
   const double p2p = 10e-6 + 65536.0 / 2.5e9;
   expect_relative(p.p2p_s, p2p, "p2p");
-  // 1F1B, p = m = 4, every chunk paced at F and B, a transfer delay c per hop.
-  // The critical path: microbatch 0 forward down the stages (4F + 3c), B0 on
-  // stage 3 (t0 = 4F + B + 3c). Stage 3 then runs F1 B1 at once, but F2 comes
-  // from stage 2 only after stage 2's B0: it starts at t0 + 2c + B + F (a wait
-  // of 2c). F3 arrives just in time (stage 2: B0, F2, B1, F3 ends
-  // t0 + c + 2B + 2F, + c). Stage 3 ends B3 at t0 + 2c + 3F + 3B, and B3's
-  // gradient climbs stages 2, 1, 0 at c + B each:
-  //   4F + B + 3c + 2c + 3F + 3B + 3(c + B) = 7(F + B) + 10c.
-  auto one_f_one_b = [](double c) { return 7 * 540e-6 + 10 * c; };
+  // 1F1B, p = m = 4, each stage at its own cost, a transfer delay c per hop.
+  // Microbatch 0 goes down the stages: stage 3 starts F0 at F0 + F1 + F2 + 3c
+  // = 410 µs + 3c. From there stage 3, the slowest, never waits: its next
+  // forward always arrives before its backward ends (F1 from stage 2 at
+  // 562 µs + 3c against B0's end at 950 µs + 3c; F2 at 1,340 µs + 5c against
+  // 1,490 µs + 3c; F3 at 1,880 µs + 5c against 2,030 µs + 3c: c is 36 µs
+  // here), so it ends B3 after 4 x (F3 + B3) = 2,160 µs. B3's gradient then
+  // climbs stages 2, 1, 0, each of which has finished its own B2 by then
+  // (2,435, 2,731 and 3,067 µs against 2,715, 3,011 and 3,307 µs at c = 36):
+  //   pipeline = (F0 + F1 + F2) + 4 (F3 + B3) + (B2 + B1 + B0) + 6c
+  //            = 410 + 2,160 + 820 µs + 6c.
+  auto one_f_one_b = [](double c) { return 3390e-6 + 6 * c; };
   const double pipeline = one_f_one_b(p2p);
   expect_relative(p.pipeline_s, pipeline, "pipeline");
   // Stage 0 ends last (its final backward closes the pipeline), then reduces its
@@ -97,8 +102,8 @@ TEST(ClusterModel, SeedJobOnTwoP3dnHostsMatchesTheHandCalculation) {
   EXPECT_EQ(p.peak_stashed, 4);
   EXPECT_TRUE(p.fits);
   // Bubble: the simulator's idle share with these costs, 1 - busy/(p x makespan);
-  // stage 3 is busy 4 x 540 µs.
-  expect_relative(p.bubble, 1 - 4 * 540e-6 / pipeline, "bubble");
+  // the stages are busy 4 x 3 x (150 + 130 + 130 + 180) µs together.
+  expect_relative(p.bubble, 1 - 4 * 3 * 590e-6 / (4 * pipeline), "bubble");
   expect_relative(p.bubble_theory, 3.0 / 7.0, "bubble theory");
 }
 
@@ -116,7 +121,8 @@ TEST(ClusterModel, ClusterPlacementSendsTheSeedsGradientsOverTheNetwork) {
   EXPECT_NEAR(clustered.p2p_s, c, 1e-15);
   const double stage0_reduce = 60e-6 + 1.5 * 4 * 986368.0 / 2.5e9;
   const double tied = 2e-6 + 262144.0 / nvlink;
-  EXPECT_NEAR(clustered.step_s, 7 * 540e-6 + 10 * c + stage0_reduce + tied, 1e-12);
+  // The pipeline's critical path is the one above, with this c.
+  EXPECT_NEAR(clustered.step_s, 3390e-6 + 6 * c + stage0_reduce + tied, 1e-12);
   EXPECT_GT(clustered.inter_host_bytes, spread.inter_host_bytes);
   EXPECT_GT(clustered.step_s, spread.step_s + 1.5e-3);
 }

@@ -8,16 +8,19 @@ namespace tandem::pipeline {
 
 namespace {
 
-double compute_cost(ActionKind kind, const Costs& costs) {
+double compute_cost(ActionKind kind, const Costs& costs, int stage) {
+  const bool own = stage >= 0 && stage < static_cast<int>(costs.stages.size());
+  const StageCosts uniform{costs.forward, costs.backward, costs.backward_input, costs.backward_weight};
+  const StageCosts& c = own ? costs.stages[stage] : uniform;
   switch (kind) {
     case ActionKind::Forward:
-      return costs.forward;
+      return c.forward;
     case ActionKind::Backward:
-      return costs.backward;
+      return c.backward;
     case ActionKind::BackwardInput:
-      return costs.backward_input;
+      return c.backward_input;
     case ActionKind::BackwardWeight:
-      return costs.backward_weight;
+      return c.backward_weight;
     default:
       return 0;
   }
@@ -82,7 +85,7 @@ static SimulationResult simulate_once(const Schedule& schedule, const Costs& cos
           if (busy != busy_senders.end())
             arrival[key] = std::max(arrival[key], std::min(clock[rank] + costs.p2p_sender_busy, busy->second + costs.p2p));
         } else {
-          const double cost = compute_cost(action.kind, costs);
+          const double cost = compute_cost(action.kind, costs, stage);
           clock[rank] += cost;
           result.busy[rank] += cost;
           if (action.kind == ActionKind::Forward) ++stashed[rank];

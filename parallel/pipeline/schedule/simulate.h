@@ -18,6 +18,10 @@ namespace tandem::pipeline {
 // Time of one action on one stage, in any unit (the Chrome trace reads it as µs).
 // ReduceGradients costs nothing here: it follows the pipeline and is not part
 // of its bubble.
+struct StageCosts {
+  double forward = 0, backward = 0, backward_input = 0, backward_weight = 0;
+};
+
 struct Costs {
   double forward = 1;
   double backward = 2;  // full backward
@@ -31,6 +35,10 @@ struct Costs {
   // message arrives by p2p after the sender next waits, if that is sooner.
   // Below 0: p2p.
   double p2p_sender_busy = -1;
+  // Where stages differ: per stage (global stage order), its own forward,
+  // backward and split backward in place of the four above. Empty: every
+  // stage costs the same.
+  std::vector<StageCosts> stages{};
 };
 
 // One executed action. The executor records real ones; the simulator predicted ones.
