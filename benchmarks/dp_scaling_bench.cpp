@@ -27,6 +27,7 @@
 
 #include "benchmarks/bench_args.h"
 #include "benchmarks/bench_common.h"
+#include "common/median.h"
 #include "engine/model/transformer_model.h"
 #include "engine/train/optimizer.h"
 #include "engine/train/replica_executor.h"
@@ -54,11 +55,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
 
 // CPU seconds this process's threads other than the main one have used (the
 // MPI thread, any helper threads), from /proc/self/task/*/stat (Linux).

@@ -25,6 +25,7 @@
 
 #include "benchmarks/bench_args.h"
 #include "benchmarks/bench_common.h"
+#include "common/median.h"
 #include "engine/model/transformer_model.h"
 #include "parallel/comm/runtime.h"
 #include "parallel/pipeline/executor/pipeline_executor.h"
@@ -49,11 +50,6 @@ using namespace tandem;
 
 double now_us() {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
 }
 
 // The blocks cut evenly into `stages` (global stage order: the executor puts

@@ -4,6 +4,8 @@
 // loss, as the last pipeline stage and the replica executor run it.
 #include "run/layer_profile.h"
 
+#include "common/median.h"
+
 #include "engine/error.h"
 #include "engine/model/split_affine.h"
 #include "engine/model/transformer_model.h"
@@ -19,11 +21,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 struct LayerRun {
   torch::Tensor input, output, grad_output;

@@ -1,6 +1,8 @@
 // Ping-pong between ranks 0 and 1 (link_probe.h).
 #include "run/link_probe.h"
 
+#include "common/median.h"
+
 #include "engine/error.h"
 
 #include <torch/torch.h>
@@ -20,19 +22,6 @@ double seconds_of(Work work) {
   const auto t0 = Clock::now();
   work();
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// The median of `repeats` runs of `once` (each returns its seconds), after
-// one run that is not counted: it sets connections and buffers up.
-template <class Once>
-double median_after_warmup(int repeats, Once once) {
-  std::vector<double> times;
-  for (int k = 0; k <= repeats; ++k) {
-    const double t = once();
-    if (k > 0) times.push_back(t);
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
 }
 
 // The slowest rank's seconds of `work`, every rank starting it together.
@@ -109,8 +98,7 @@ double busy_sender_one_way_seconds(comm::Communicator& world, std::size_t bytes,
   world.recv_async(arrived.data(), arrived.size(), comm::DType::Float64, peer, 2)->wait();
   std::vector<double> one_way;
   for (size_t k = 1; k < posted.size(); ++k) one_way.push_back(std::max(0.0, arrived[k] - posted[k]));  // the first sets up
-  std::sort(one_way.begin(), one_way.end());
-  return one_way[one_way.size() / 2];
+  return median(one_way);
 }
 
 // Median of a blocking allreduce of `bytes` of float32 over the world.

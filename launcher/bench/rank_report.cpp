@@ -1,6 +1,8 @@
 // Rank reports in, one strategy's measurement out (rank_report.h).
 #include "launcher/bench/rank_report.h"
 
+#include "common/median.h"
+
 #include "engine/error.h"
 
 #include <algorithm>
@@ -27,11 +29,6 @@ int integer(const json& object, const char* name, const std::string& where) {
   const json& v = field(object, name, where);
   if (!v.is_number_integer()) throw RuntimeFailure(where + ": \"" + name + "\" is not an integer");
   return v.get<int>();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
 }
 
 bool is_compute(const std::string& kind) {

@@ -6,6 +6,7 @@
 //   progress line per strategy, and the files (launcher/bench/bench_files.h),
 //   each written atomically.
 
+#include "common/median.h"
 #include "engine/checkpoint/atomic_file.h"
 #include "engine/config/train_args.h"
 #include "engine/error.h"
@@ -152,17 +153,12 @@ double compute_scale(const launcher::BenchStrategy& s, const std::map<int, doubl
   return std::max(1.0, measured->second * computing);
 }
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
 // Every figure of the probes taken over the rounds, each its own median.
 MachineProbe median_probe(const std::vector<MachineProbe>& probes) {
   const auto of = [&](auto field) {
     std::vector<double> v;
     for (const auto& p : probes) v.push_back(field(p));
-    return median_of(v);
+    return median(v);
   };
   MachineProbe m;
   m.link = {"this machine (measured)", of([](const MachineProbe& p) { return p.link.alpha_s; }),
@@ -345,7 +341,7 @@ int bench_measure(const launcher::BenchArgs& args) {
   std::map<int, double> compute_slowdown;
   for (const auto& [n, taken] : probes) {
     machine_at[n] = median_probe(taken);
-    compute_slowdown[n] = median_of(slowdowns[n]);
+    compute_slowdown[n] = median(slowdowns[n]);
   }
   const MachineProbe& pair = machine_at.at(2);
   profile.step_sync_s = pair.host_sync_s;

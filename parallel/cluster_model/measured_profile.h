@@ -30,8 +30,9 @@ struct MeasuredProfile {
   double optimizer_s_per_parameter = 0;  // clip + AdamW, measured over the whole model
   double step_sync_s = 0;                // the trainer's blocking stop-request allreduce, once per step
   double boundary_value_bytes = 4;       // an activation's element between stages (float32 on the CPU)
-  // Ranks sharing a core run slower by this factor (max(1, ranks / cores)),
-  // set per prediction by the caller that knows the job's size.
+  // How much slower the job's ranks compute than the profiling process alone
+  // (sharing cores and memory), set per prediction by the caller that knows
+  // the job's size; `tandem bench` measures it.
   double compute_scale = 1;
   // The same for clip + AdamW, which every rank runs at once. Below 0: compute_scale.
   double optimizer_scale = -1;

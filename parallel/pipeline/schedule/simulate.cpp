@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 
 namespace tandem::pipeline {
 
@@ -49,11 +48,9 @@ int peak_in_flight(const std::vector<TimedAction>& timeline) {
   return peak;
 }
 
-}  // namespace
-
 // One run; a message whose key is in `busy_senders` takes p2p_sender_busy,
 // or p2p from the moment its sender next waits (the value), if sooner.
-static SimulationResult simulate_once(const Schedule& schedule, const Costs& costs,
+SimulationResult simulate_once(const Schedule& schedule, const Costs& costs,
                                       const std::map<MessageKey, double>& busy_senders) {
   const int ranks = static_cast<int>(schedule.size());
   SimulationResult result;
@@ -117,7 +114,7 @@ static SimulationResult simulate_once(const Schedule& schedule, const Costs& cos
 // of the send (nothing in between but other sends and receives whose message
 // had already arrived), each with the time its rank next waits: a receive
 // that waits, or the end of its list.
-static std::map<MessageKey, double> sends_followed_by_compute(const Schedule& schedule, const SimulationResult& run) {
+std::map<MessageKey, double> sends_followed_by_compute(const Schedule& schedule, const SimulationResult& run) {
   constexpr double kSameTime = 1e-12;
   std::map<int, std::vector<const TimedAction*>> by_rank;
   for (const TimedAction& t : run.timeline) by_rank[t.rank].push_back(&t);
@@ -143,6 +140,8 @@ static std::map<MessageKey, double> sends_followed_by_compute(const Schedule& sc
     }
   return busy;
 }
+
+}  // namespace
 
 SimulationResult simulate(const Schedule& schedule, const Costs& costs) {
   SimulationResult run = simulate_once(schedule, costs, {});
