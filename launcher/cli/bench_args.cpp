@@ -103,6 +103,8 @@ BenchArgs parse_bench_args(const std::vector<std::string>& argv) {
 }
 
 void validate_bench_args(const BenchArgs& args) {
+  if (given(args, "probe_message_bytes"))
+    throw UsageError("--probe_message_bytes: internal, only with --probe_link True (bench sets it for its probe)");
   if (args.predict) {
     if (args.distribution.empty())
       throw UsageError("--distribution: required with --predict True (the estimator's dict)");

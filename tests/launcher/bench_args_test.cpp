@@ -77,6 +77,11 @@ TEST(BenchArgs, EachModeRefusesWhatItCannotUse) {
   EXPECT_ERROR(validate_bench_args(parse_bench_args({"--predict", "True", "--distribution", "{}", "--quick", "True"})),
                UsageError, "--quick: only when measuring");
   EXPECT_ERROR(validate_bench_args(parse_bench_args({})), UsageError, "--output_dir: required when measuring");
+  EXPECT_ERROR(validate_bench_args(parse_bench_args({"--output_dir", "o", "--probe_message_bytes", "64"})), UsageError,
+               "--probe_message_bytes: internal, only with --probe_link True");
+  EXPECT_ERROR(validate_bench_args(parse_bench_args({"--predict", "True", "--distribution", "{}",
+                                                     "--probe_message_bytes", "64"})),
+               UsageError, "--probe_message_bytes: internal, only with --probe_link True");
   EXPECT_ERROR(validate_bench_args(parse_bench_args({"--output_dir", "o", "--distribution", "{}"})), UsageError,
                "--distribution: only with --predict True");
   EXPECT_ERROR(validate_bench_args(parse_bench_args({"--output_dir", "o", "--mp_parameters", "partitions=2"})),
