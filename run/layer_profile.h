@@ -23,4 +23,24 @@ struct ProfileRequest {
 
 cluster::MeasuredProfile profile_layers(const ProfileRequest& request);
 
+// The whole model's forward (with the loss) and backward on one microbatch,
+// as a rank runs it, timed again and again: `tandem bench` times it in its
+// own process alone and on every rank of a probe at once, and the ratio is
+// how much slower ranks sharing this machine compute.
+class ModelStep {
+ public:
+  ModelStep(const ModelConfig& config, int block_size, int examples, int seed);
+  ~ModelStep();
+  ModelStep(const ModelStep&) = delete;
+  ModelStep& operator=(const ModelStep&) = delete;
+  double seconds();  // one forward and backward
+
+ private:
+  struct State;
+  State* state_;
+};
+
+// The median of `repeats` ModelStep::seconds in this process, after one warm-up.
+double model_step_seconds(const ModelConfig& config, int block_size, int examples, int repeats, int seed);
+
 }  // namespace tandem::run

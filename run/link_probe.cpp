@@ -172,8 +172,4 @@ double ring_allreduce_beta(int ranks, double bytes, double seconds, double alpha
   return steps / ranks * bytes / std::max(seconds - steps * alpha_s, 1e-9);
 }
 
-double compute_burst_seconds(int repeats) {
-  return median_after_warmup(repeats, [] { return burst_seconds(); });
-}
-
 }  // namespace tandem::run

@@ -2,12 +2,13 @@
 // The point-to-point link between two ranks of this machine as an alpha-beta
 // cost (parallel/cluster_model/cluster_table.h's Link): ping-pong a small and
 // a large message through the communicator the runs use, alpha from the
-// small one's one-way time, beta from the difference. Also the time of a
-// fixed matmul burst when every rank of the world runs it at once: over the
-// same burst in one process alone (compute_burst_seconds), it is what sharing
-// this machine's cores (and whatever else runs on it) costs that many ranks.
-// `tandem bench` runs it under mpirun with 2 ranks, and with 4 when a
-// strategy has 4, before the strategies, as part of its profiling pass.
+// small one's one-way time, beta from the difference. Also a fixed matmul
+// burst with every rank of the world running it at once, alone and beside
+// the gradient allreduce: the difference is what the reduction costs
+// compute here. `tandem bench` runs it under mpirun with 2 ranks, and with 4
+// when a strategy has 4, at the start of each round, as part of its
+// profiling pass (how much slower the ranks compute together it measures on
+// the model's own step, run/layer_profile.h's ModelStep).
 
 #include "parallel/cluster_model/cluster_table.h"
 #include "parallel/comm/communicator.h"
@@ -47,8 +48,5 @@ LinkProbe probe_link(comm::Communicator& world, int repeats, std::size_t allredu
 // The bandwidth a ring allreduce of `bytes` over `ranks` ranks ran at when it
 // took `seconds` with `alpha_s` per ring step (link_costs.h's formula solved for beta).
 double ring_allreduce_beta(int ranks, double bytes, double seconds, double alpha_s);
-
-// The same burst in this process alone: the median of `repeats`.
-double compute_burst_seconds(int repeats);
 
 }  // namespace tandem::run

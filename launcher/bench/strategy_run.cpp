@@ -24,7 +24,7 @@ std::vector<std::string> strategy_command(const BenchStrategy& s, const Strategy
                                  "--bench_report", (spec.run_dir / "reports").string()});
   if (!s.distribution.empty()) program.insert(program.end(), {"--distribution", s.distribution});
   // One process runs under mpirun too, so every strategy starts the same way.
-  return local_mpirun_command(s.processes, {"OMP_NUM_THREADS=1"}, program);
+  return local_mpirun_command(s.processes, {"OMP_NUM_THREADS=1"}, program, Cores::Pinned);
 }
 
 int run_logged(const std::vector<std::string>& command, const std::filesystem::path& log) {

@@ -19,7 +19,6 @@
 #include "launcher/env/env.h"
 #include "launcher/mpirun/local_mpirun.h"
 #include "parallel/comm/runtime.h"
-#include "parallel/pipeline/schedule/bubble.h"
 #include "run/layer_profile.h"
 #include "run/link_probe.h"
 
@@ -76,6 +75,7 @@ struct MachineProbe {
   double busy_sender_alpha_s = 0;  // a pipeline message whose sender computes on
   double host_sync_s = 0;         // the trainer's per-step blocking agreement
   double concurrent_burst_s = 0;  // every rank of the probe bursting at once
+  double concurrent_model_step_s = 0;  // every rank running the model's forward and backward at once
   double allreduce_s = 0;         // the model's gradients, every rank of the probe reducing
   // What that reduction adds to a compute burst it runs beside: the time the
   // cluster model charges for it, since here it cannot hide behind compute.
@@ -102,6 +102,12 @@ cluster::ClusterType this_machine(const MachineProbe& probe, int processes, int 
   return machine;
 }
 
+// The examples of the microbatch whose activations (float32, d_model wide)
+// make a message of `message_bytes`: the probe times that microbatch's step.
+int probe_examples(long message_bytes, int block_size, const ModelConfig& config) {
+  return static_cast<int>(std::max(1L, message_bytes / (4L * block_size * config.d_model)));
+}
+
 double number_in(const nlohmann::json& j, const char* key, const fs::path& file) {
   if (j.is_discarded() || !j.contains(key) || !j[key].is_number())
     throw RuntimeFailure("bench: " + file.string() + " is not the probe's result (no " + key + ")");
@@ -109,7 +115,7 @@ double number_in(const nlohmann::json& j, const char* key, const fs::path& file)
 }
 
 MachineProbe probe_this_machine(const fs::path& binary, const fs::path& dir, int ranks, const std::string& model,
-                                long message_bytes) {
+                                int block_size, long message_bytes) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw RuntimeFailure("--output_dir: cannot create " + dir.string() + ": " + ec.message());
@@ -117,7 +123,8 @@ MachineProbe probe_this_machine(const fs::path& binary, const fs::path& dir, int
   const auto command = launcher::local_mpirun_command(
       ranks, {"OMP_NUM_THREADS=1"},
       {binary.string(), "bench", "--probe_link", "True", "--output_dir", dir.string(), "--model_name_or_path", model,
-       "--probe_message_bytes", std::to_string(message_bytes)});
+       "--block_size", std::to_string(block_size), "--probe_message_bytes", std::to_string(message_bytes)},
+      launcher::Cores::Pinned);
   if (launcher::run_logged(command, log) != 0)
     throw RuntimeFailure("bench: the point-to-point probe failed; its log " + log.string() + " ends:\n" +
                          launcher::log_tail(log, 10));
@@ -132,6 +139,7 @@ MachineProbe probe_this_machine(const fs::path& binary, const fs::path& dir, int
       std::max(probe.link.alpha_s, number_in(j, "busy_sender_one_way_s", file) - number_in(j, "boundary_bytes", file) / beta);
   probe.host_sync_s = number_in(j, "host_sync_s", file);
   probe.concurrent_burst_s = number_in(j, "concurrent_burst_s", file);
+  probe.concurrent_model_step_s = number_in(j, "concurrent_model_step_s", file);
   probe.allreduce_s = number_in(j, "allreduce_s", file);
   probe.allreduce_beside_compute_s =
       std::max(0.0, number_in(j, "burst_with_allreduce_s", file) - probe.concurrent_burst_s);
@@ -139,18 +147,30 @@ MachineProbe probe_this_machine(const fs::path& binary, const fs::path& dir, int
   return probe;
 }
 
-// How much slower a strategy's ranks compute than one process alone. The
-// probe measured every rank computing at once; with more ranks than cores
-// they share cores only while they compute together, so the factor is
-// scaled by the share of the step a rank computes (1 - the schedule's
-// theoretical bubble): an approximation of the cores' time-sharing.
-double compute_scale(const launcher::BenchStrategy& s, const std::map<int, double>& slowdown, int cores) {
-  const auto measured = slowdown.find(s.processes);
-  if (measured == slowdown.end()) return 1.0;
-  if (s.processes <= cores || s.model.kind == "data_parallel") return std::max(1.0, measured->second);
-  const double computing = 1 - pipeline::theoretical_bubble(
-                                   {s.model.kind, s.model.partitions, s.model.microbatches, s.model.virtual_stages});
-  return std::max(1.0, measured->second * computing);
+// How much slower a core computes while k cores compute, for k = 1 to
+// `cores`: 1 alone; from each probe of n ranks pinned one to a core, or
+// ceil(n / cores) to a core taking turns (its factor divided by that), the
+// point at min(n, cores) busy cores; linear between points, the last beyond.
+std::vector<double> slowdown_with_busy_cores(const std::map<int, double>& measured, int cores) {
+  std::map<int, std::vector<double>> at = {{1, {1.0}}};
+  for (const auto& [n, factor] : measured)
+    at[std::min(n, cores)].push_back(std::max(1.0, factor / ((n + cores - 1) / cores)));
+  std::map<int, double> points;
+  for (const auto& [k, factors] : at) points[k] = median(factors);
+  std::vector<double> table;
+  for (int k = 1; k <= cores; ++k) {
+    const auto above = points.lower_bound(k);
+    if (above == points.end()) {
+      table.push_back(points.rbegin()->second);
+    } else if (above->first == k) {
+      table.push_back(above->second);
+    } else {
+      const auto below = std::prev(above);
+      table.push_back(below->second + (above->second - below->second) * (k - below->first) /
+                                          double(above->first - below->first));
+    }
+  }
+  return table;
 }
 
 // Every figure of the probes taken over the rounds, each its own median.
@@ -166,6 +186,7 @@ MachineProbe median_probe(const std::vector<MachineProbe>& probes) {
   m.busy_sender_alpha_s = of([](const MachineProbe& p) { return p.busy_sender_alpha_s; });
   m.host_sync_s = of([](const MachineProbe& p) { return p.host_sync_s; });
   m.concurrent_burst_s = of([](const MachineProbe& p) { return p.concurrent_burst_s; });
+  m.concurrent_model_step_s = of([](const MachineProbe& p) { return p.concurrent_model_step_s; });
   m.allreduce_s = of([](const MachineProbe& p) { return p.allreduce_s; });
   m.allreduce_beside_compute_s = of([](const MachineProbe& p) { return p.allreduce_beside_compute_s; });
   m.allreduce_bytes = probes.empty() ? 0 : probes.front().allreduce_bytes;
@@ -202,6 +223,7 @@ nlohmann::json profile_json(const cluster::MeasuredProfile& p, const std::map<in
           {"link", {{"alpha_s", link.alpha_s}, {"beta_bytes_per_s", link.beta_bytes_per_s},
                     {"busy_sender_alpha_s", machine_at.at(2).busy_sender_alpha_s}}},
           {"compute_slowdown", slowdown},
+          {"slowdown_with_busy_cores", slowdown_with_busy_cores(compute_slowdown, cores)},
           {"gradient_allreduce", reduce},
           {"cores", cores}};
 }
@@ -215,6 +237,18 @@ int bench_link_rank(const launcher::BenchArgs& args) {
   torch::set_num_threads(1);
   const run::LinkProbe probe =
       run::probe_link(comm::world(), 20, gradient_bytes, static_cast<std::size_t>(args.probe_message_bytes));
+  // The model's own forward and backward on every rank at once, on the
+  // microbatch whose activations the probe's message carries: the slowest
+  // rank's, median of 9 after one warm-up.
+  const ModelConfig config = resolve_model_config(args.model);
+  const int block_size = launcher::block_size_for(args);
+  run::ModelStep step(config, block_size, probe_examples(args.probe_message_bytes, block_size, config), 0);
+  const double concurrent_model_step_s = median_after_warmup(9, [&] {
+    comm::world().barrier();
+    double t = step.seconds();
+    comm::world().allreduce(&t, 1, comm::DType::Float64, comm::ReduceOp::Max);
+    return t;
+  });
   if (comm::world().rank() == 0)
     write_text(fs::path(args.output_dir) / "link_probe.json",
                nlohmann::json{{"alpha_s", probe.link.alpha_s},
@@ -227,6 +261,7 @@ int bench_link_rank(const launcher::BenchArgs& args) {
                               {"busy_sender_one_way_s", probe.busy_sender_one_way_s},
                               {"host_sync_s", probe.host_sync_s},
                               {"concurrent_burst_s", probe.concurrent_burst_s},
+                              {"concurrent_model_step_s", concurrent_model_step_s},
                               {"allreduce_bytes", probe.allreduce_bytes},
                               {"allreduce_s", probe.allreduce_s},
                               {"burst_with_allreduce_s", probe.burst_with_allreduce_s}}
@@ -302,12 +337,13 @@ int bench_measure(const launcher::BenchArgs& args) {
   std::vector<std::vector<Run>> runs(strategies.size());
   std::map<int, std::vector<double>> slowdowns;  // per rank count, one per round
   for (int round = 1; round <= args.rounds; ++round) {
-    // The burst alone in this process, just before the ranks run it together:
-    // each round's ratio is taken between two measures a moment apart.
-    const double alone_s = run::compute_burst_seconds(std::max(request.repeats, 9));
+    // The model's step alone in this process, just before the ranks run it
+    // together: each round's ratio is taken between two measures a moment apart.
+    const double alone_s = run::model_step_seconds(
+        model_config, block_size, probe_examples(message_bytes, block_size, model_config), 9, train_args.seed);
     for (int n : rank_counts) {
-      probes[n].push_back(probe_this_machine(binary, out / "profile", n, args.model, message_bytes));
-      slowdowns[n].push_back(probes[n].back().concurrent_burst_s / alone_s);
+      probes[n].push_back(probe_this_machine(binary, out / "profile", n, args.model, block_size, message_bytes));
+      slowdowns[n].push_back(probes[n].back().concurrent_model_step_s / alone_s);
     }
     for (size_t i = 0; i < strategies.size(); ++i) {
       const launcher::BenchStrategy& s = strategies[i];
@@ -368,9 +404,15 @@ int bench_measure(const launcher::BenchArgs& args) {
     r.measured = median_run.measured;
     for (const Run& run : runs[i]) r.round_step_s.push_back(run.measured.step_s);
     r.tokens_per_step = static_cast<double>(args.global_batch) * block_size;
-    profile.compute_scale = compute_scale(s, compute_slowdown, cores);
-    const auto all_at_once = compute_slowdown.find(s.processes);
-    profile.optimizer_scale = all_at_once != compute_slowdown.end() ? std::max(1.0, all_at_once->second) : 1.0;
+    // Every rank is pinned to a core (strategy_run.cpp): the model follows
+    // which ranks share one (measured_profile.h). The optimizer, timed after
+    // a forward and backward (run/layer_profile.cpp), streams its state from
+    // memory at one core's pace: ranks on one core take turns, and cores do
+    // not slow each other there (measured: two ranks' steps as fast as one
+    // process's, docs/clusters.md).
+    profile.cores = cores;
+    profile.slowdown_with_busy_cores = slowdown_with_busy_cores(compute_slowdown, cores);
+    profile.optimizer_scale = (s.processes + cores - 1) / cores;
     MachineProbe machine = machine_at.count(s.processes) ? machine_at.at(s.processes) : pair;
     machine.link = pair.link;
     cluster::Job job;

@@ -1,6 +1,8 @@
 // mpirun on this machine (local_mpirun.h).
 #include "launcher/mpirun/local_mpirun.h"
 
+#include <algorithm>
+
 namespace tandem::launcher {
 
 std::vector<std::string> local_mpirun_options() {
@@ -10,8 +12,13 @@ std::vector<std::string> local_mpirun_options() {
 }
 
 std::vector<std::string> local_mpirun_command(int processes, const std::vector<std::string>& environment,
-                                              const std::vector<std::string>& program) {
+                                              const std::vector<std::string>& program, Cores cores) {
   std::vector<std::string> command = local_mpirun_options();
+  if (cores == Cores::Pinned) {
+    // -map-by slot already numbers them in order; overload-allowed lets a core take a second rank.
+    const auto bind = std::find(command.begin(), command.end(), "-bind-to");
+    *(bind + 1) = "core:overload-allowed";
+  }
   command.insert(command.end(), {"-np", std::to_string(processes)});
   for (const auto& pair : environment) command.insert(command.end(), {"-x", pair});
   command.insert(command.end(), program.begin(), program.end());

@@ -13,8 +13,17 @@ namespace tandem::launcher {
 // "mpirun" and those options; the caller adds -np, -x and the program.
 std::vector<std::string> local_mpirun_options();
 
+// How a command's ranks sit on the cores. Free: where the scheduler puts
+// them, as SageMaker's toolkit runs them (-bind-to none). Pinned: rank r on
+// core r mod cores, more than one a core where ranks outnumber cores;
+// `tandem bench` pins its runs, so which ranks share a core is the same in
+// every run and known to the cluster model, where the scheduler would pair
+// them differently from run to run (the 4-rank hybrids' steps spread from 55
+// to 80 ms unpinned, within 5% pinned).
+enum class Cores { Free, Pinned };
+
 // One app context: mpirun <options> -np N [-x NAME=VALUE]... program...
 std::vector<std::string> local_mpirun_command(int processes, const std::vector<std::string>& environment,
-                                              const std::vector<std::string>& program);
+                                              const std::vector<std::string>& program, Cores cores = Cores::Free);
 
 }  // namespace tandem::launcher

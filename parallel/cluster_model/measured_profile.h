@@ -34,8 +34,20 @@ struct MeasuredProfile {
   // (sharing cores and memory), set per prediction by the caller that knows
   // the job's size; `tandem bench` measures it.
   double compute_scale = 1;
-  // The same for clip + AdamW, which every rank runs at once. Below 0: compute_scale.
+  // How much slower clip + AdamW runs with every rank of the job stepping at
+  // once, cores shared included (`tandem bench` measures it). Below 0:
+  // compute_scale, with the cores' sharing below.
   double optimizer_scale = -1;
+  // Where the job's ranks are pinned to this machine's cores (`tandem bench`
+  // pins rank r to core r mod cores): how many cores, and entry k-1 how much
+  // slower a core computes while k cores compute (memory bandwidth, caches;
+  // entry 0 is 1). Ranks on one core take turns. Data parallelism and the
+  // optimizer, where every rank computes at once, scale by the fullest core's
+  // ranks times the slowdown at the cores in use; a pipeline's actions are
+  // scaled one by one by the simulator (pipeline::CoreSharing). Both on top
+  // of compute_scale. cores 0: none of this.
+  int cores = 0;
+  std::vector<double> slowdown_with_busy_cores;
 };
 
 // The layer times at `tokens` per microbatch: the measured point, or the

@@ -62,9 +62,20 @@ struct ActionTimes {
   double forward = 0, backward = 0, input = 0, weight = 0;
 };
 
-ActionTimes action_times(const StageSums& s, double tokens, double flops_per_s, const MeasuredProfile* measured) {
+// Every rank of a job pinned to a CPU's cores computing at once (measured_profile.h):
+// the fullest core's ranks take turns, at the slowdown of the cores in use.
+double all_ranks_at_once(const MeasuredProfile* measured, int world) {
+  if (!measured || measured->cores <= 0) return 1.0;
+  const int cores = measured->cores, busy = std::min(world, cores);
+  const auto& table = measured->slowdown_with_busy_cores;
+  const double memory = table.empty() ? 1.0 : table[std::min<size_t>(table.size(), size_t(busy)) - 1];
+  return ((world + cores - 1) / cores) * memory;
+}
+
+ActionTimes action_times(const StageSums& s, double tokens, double flops_per_s, const MeasuredProfile* measured,
+                         double sharing = 1) {
   if (measured) {
-    const double k = measured->compute_scale;
+    const double k = measured->compute_scale * sharing;
     return {k * s.measured.forward_s, k * s.measured.backward_s, k * s.measured.backward_input_s,
             k * s.measured.backward_weight_s};
   }
@@ -176,7 +187,9 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
   const auto measured_layer = [&](size_t i) { return measured.empty() ? nullptr : &measured[i]; };
   const auto optimizer_seconds = [&](double parameters) {
     if (!job.measured) return 0.0;
-    const double scale = job.measured->optimizer_scale >= 0 ? job.measured->optimizer_scale : job.measured->compute_scale;
+    const double scale = job.measured->optimizer_scale >= 0
+                             ? job.measured->optimizer_scale
+                             : job.measured->compute_scale * all_ranks_at_once(job.measured, out.world_size);
     return scale * job.measured->optimizer_s_per_parameter * parameters;
   };
 
@@ -184,7 +197,8 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
   if (pure_dp) {
     StageSums all;
     for (size_t i = 0; i < layers.size(); ++i) add_layer(all, layers[i], measured_layer(i));
-    const ActionTimes t = action_times(all, tokens_per_microbatch, flops_per_s, job.measured);
+    const ActionTimes t =
+        action_times(all, tokens_per_microbatch, flops_per_s, job.measured, all_ranks_at_once(job.measured, out.world_size));
     out.forward_s = t.forward;
     out.backward_s = t.backward;
     out.compute_s = out.pipeline_s = t.forward + t.backward;
@@ -259,6 +273,16 @@ Prediction predict(const Job& job, const Strategy& st, const ClusterType& cluste
       if (sharing == 0 && cluster.intra_host_busy_sender_alpha_s >= 0)
         costs.p2p_sender_busy = std::max(costs.p2p_sender_busy, cluster.intra_host_busy_sender_alpha_s +
                                                                     message_bytes / cluster.nvlink.beta_bytes_per_s);
+    }
+    // Ranks pinned to a CPU's cores: where each copy of each pipeline rank computes.
+    if (job.measured && job.measured->cores > 0) {
+      const int cores = job.measured->cores;
+      costs.sharing.ranks_on_core.assign(cores, {});
+      costs.sharing.slowdown_with_busy_cores = job.measured->slowdown_with_busy_cores;
+      for (int r = 0; r < p; ++r) {
+        costs.sharing.core_of_rank.push_back(layout.rank_of(r, 0) % cores);
+        for (int d = 0; d < out.dp_size; ++d) costs.sharing.ranks_on_core[layout.rank_of(r, d) % cores].push_back(r);
+      }
     }
     out.forward_s = costs.forward;
     out.backward_s = costs.backward;

@@ -51,6 +51,11 @@ TEST(BenchMeasure, QuickRunOfEveryStrategyWritesTheTableAndEveryFile) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{"single", "data_parallel", "pipeline_simple", "pipeline_1f1b",
                                              "virtual_stages", "zero_bubble", "hybrid_cluster", "hybrid_spread"}));
+  // The cores' sharing the model followed: one entry per core, 1 for a core alone.
+  const auto profile = nlohmann::json::parse(slurp(out + "/profile/profile.json"));
+  const auto sharing = profile.at("slowdown_with_busy_cores").get<std::vector<double>>();
+  ASSERT_EQ(static_cast<int>(sharing.size()), profile.at("cores").get<int>());
+  EXPECT_EQ(sharing.front(), 1.0);
   const std::string csv = slurp(out + "/bench.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 9);
 

@@ -8,6 +8,8 @@
 #include "launcher/bench/bench_result.h"
 #include "launcher/bench/bench_strategies.h"
 #include "launcher/bench/rank_report.h"
+#include "launcher/bench/strategy_run.h"
+#include "launcher/mpirun/local_mpirun.h"
 #include "tests/common/error_matchers.h"
 
 #include <gtest/gtest.h>
@@ -37,6 +39,23 @@ TEST(BenchStrategies, EveryStrategyKeepsTheGlobalBatch) {
   EXPECT_EQ(zb[1].processes, 4);
   EXPECT_EQ(nlohmann::json::parse(zb[1].distribution)["smdistributed"]["modelparallel"]["parameters"]["ddp"], true);
   EXPECT_EQ(zb[1].model.placement, "spread");
+}
+
+// The bench pins rank r to core r mod cores, so which ranks share a core is
+// the same in every run and the cluster model's to follow; other local runs
+// leave the ranks to the scheduler, as SageMaker's toolkit does.
+TEST(BenchStrategies, RunsArePinnedToCoresInRankOrder) {
+  const auto hybrid = bench_strategies(BenchSizes{}, "hybrid_cluster").front();
+  const auto command = strategy_command(hybrid, {"/bin/tandem", "/tmp/run", {}});
+  const auto bind = std::find(command.begin(), command.end(), "-bind-to");
+  ASSERT_NE(bind, command.end());
+  EXPECT_EQ(*(bind + 1), "core:overload-allowed");
+  const auto map = std::find(command.begin(), command.end(), "-map-by");
+  ASSERT_NE(map, command.end());
+  EXPECT_EQ(*(map + 1), "slot");
+  EXPECT_EQ(std::count(command.begin(), command.end(), "-bind-to"), 1);
+  const auto free = local_mpirun_command(4, {}, {"true"});
+  EXPECT_EQ(*(std::find(free.begin(), free.end(), "-bind-to") + 1), "none");
 }
 
 TEST(BenchStrategies, UnknownNamesAndUndividedBatchesAreRefused) {

@@ -163,6 +163,44 @@ TEST(MeasuredProfile, LinksOptimizerAndSharedCoresAddTheirTerms) {
   EXPECT_NEAR(shared.compute_s, 2 * compute, 1e-12);
 }
 
+// Four ranks pinned to two cores (rank r on core r mod 2), a core 1.2x
+// slower while both compute. Data parallel: two ranks a core take turns, at
+// 1.2x. The hybrid p=2 x dp=2: cluster numbers a replica's stages 0 1 and 2
+// 3, so both replicas' stage 0 share core 0 and take turns all along;
+// spread numbers them 0 2 and 1 3, so a replica's two stages share a core
+// and alternate, each alone on it, while the other core runs the twin.
+TEST(MeasuredProfile, RanksPinnedToFewerCoresTakeTurnsWherePlacementPutsThem) {
+  MeasuredProfile profile = synthetic_profile();
+  profile.cores = 2;
+  profile.slowdown_with_busy_cores = {1, 1.2};
+  const Job job = synthetic_job(profile, 4);
+  const Prediction dp = predict(job, Strategy{}, free_links(4));
+  // Four replicas of 2 examples = 64 tokens: the profiled layer times once.
+  EXPECT_NEAR(dp.compute_s, 2 * 1.2 * (0.2 + 12 + 0.2 + 3) * kMs, 1e-12);
+
+  // Replicas of 4 examples, m = 2: microbatches of 64 tokens, the stages of
+  // GpipeBubbleAndStepMatchTheHandCalculation.
+  pipeline::Costs costs{3.1 * kMs, 6.1 * kMs, 0, 0, 0};
+  costs.stages = {{2.1 * kMs, 4.1 * kMs, 0, 0}, {3.1 * kMs, 6.1 * kMs, 0, 0}};
+  costs.sharing.slowdown_with_busy_cores = {1, 1.2};
+  const pipeline::Schedule schedule = pipeline::build_schedule({"interleaved", 2, 2});
+  costs.sharing.core_of_rank = {0, 1};
+  costs.sharing.ranks_on_core = {{0, 0}, {1, 1}};
+  const Prediction cluster = predict(job, {"interleaved", 2, 2, 1, "cluster"}, free_links(4));
+  EXPECT_NEAR(cluster.pipeline_s, pipeline::simulate(schedule, costs).makespan, 1e-12);
+  costs.sharing.core_of_rank = {0, 0};
+  costs.sharing.ranks_on_core = {{0, 1}, {0, 1}};
+  const Prediction spread = predict(job, {"interleaved", 2, 2, 1, "spread"}, free_links(4));
+  EXPECT_NEAR(spread.pipeline_s, pipeline::simulate(schedule, costs).makespan, 1e-12);
+  EXPECT_LT(spread.pipeline_s, 0.8 * cluster.pipeline_s);
+  // Where busy cores do not slow each other, every action of the cluster
+  // placement takes turns with its twin: twice the unshared 1F1B, whose
+  // stage 1 runs F0 B0 F1 B1 from 2.1 ms without waiting (4 x 9.2 / 2) and
+  // stage 0's last backward follows: 2.1 + 18.4 + 4.1 = 24.6 ms.
+  profile.slowdown_with_busy_cores = {1, 1};
+  EXPECT_NEAR(predict(job, {"interleaved", 2, 2, 1, "cluster"}, free_links(4)).pipeline_s, 2 * 24.6 * kMs, 1e-9);
+}
+
 TEST(MeasuredProfile, AProfileOfAnotherModelIsRefused) {
   MeasuredProfile profile = synthetic_profile();
   profile.layers_at_tokens[64].pop_back();

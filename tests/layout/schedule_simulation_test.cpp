@@ -267,6 +267,48 @@ TEST(Simulator, ABusySendersMessageTakesItsOwnLatency) {
   EXPECT_DOUBLE_EQ(simulate(schedule, costs).makespan, 9);
 }
 
+TEST(Simulator, RanksOnOneCoreTakeTurnsAndBusyCoresSlowEachOther) {
+  // GPipe p=2, m=1, F=1, B=2, two replicas in step: alone, F [0,1) and B
+  // [4,6) on rank 0, F [1,2) and B [2,4) on rank 1, makespan 6. A core
+  // computes 1.5x slower while both cores compute.
+  Costs costs;
+  costs.p2p = 0;
+  const Schedule schedule = build_schedule({"simple", 2, 1});
+  EXPECT_DOUBLE_EQ(simulate(schedule, costs).makespan, 6);
+  costs.sharing.core_of_rank = {0, 1};
+  costs.sharing.slowdown_with_busy_cores = {1, 1.5};
+  // Cluster: both replicas' rank 0 on core 0, both rank 1 on core 1. Every
+  // action shares its core with its twin (x2) while the other core idles.
+  costs.sharing.ranks_on_core = {{0, 0}, {1, 1}};
+  EXPECT_DOUBLE_EQ(simulate(schedule, costs).makespan, 12);
+  // Spread: each core holds rank 0 of one replica and rank 1 of the other.
+  // The ranks of a core alternate, alone on it, while the other core runs
+  // the twin (x1.5).
+  costs.sharing.ranks_on_core = {{0, 1}, {0, 1}};
+  EXPECT_DOUBLE_EQ(simulate(schedule, costs).makespan, 9);
+}
+
+TEST(Simulator, OnlyTheOverlapOfComputeIsSlowed) {
+  // GPipe p=2, m=2, F=B=1, one rank per core, a core 2x slower while both
+  // compute. Alone: rank 0 F0 [0,1) F1 [1,2); rank 1 F0 [1,2) F1 [2,3) and
+  // its two backward passes [3,4) [4,5); rank 0's [4,5) [5,6): makespan 6,
+  // two overlaps. Shared, each overlapping pair takes 2 and still overlaps
+  // wholly, so the timeline settles there: rank 0 F1 and rank 1 F0 [1,3);
+  // rank 1 F1 [3,4), its backward passes [4,5) and [5,7), the second beside
+  // rank 0's first [5,7); rank 0's second [7,8).
+  Costs costs;
+  costs.p2p = 0;
+  costs.backward = 1;
+  const Schedule schedule = build_schedule({"simple", 2, 2});
+  EXPECT_DOUBLE_EQ(simulate(schedule, costs).makespan, 6);
+  costs.sharing.core_of_rank = {0, 1};
+  costs.sharing.ranks_on_core = {{0}, {1}};
+  costs.sharing.slowdown_with_busy_cores = {1, 2};
+  const SimulationResult shared = simulate(schedule, costs);
+  EXPECT_DOUBLE_EQ(shared.makespan, 8);
+  EXPECT_EQ(shared.busy, (std::vector<double>{6, 6}));
+}
+
 TEST(Simulator, ReportsADeadlockNamingTheBlockedRank) {
   // Rank 0 never sends its activation: rank 1 waits forever.
   using K = ActionKind;

@@ -1,7 +1,9 @@
 #include "parallel/pipeline/schedule/simulate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
+#include <set>
 
 namespace tandem::pipeline {
 
@@ -48,10 +50,19 @@ int peak_in_flight(const std::vector<TimedAction>& timeline) {
   return peak;
 }
 
+// What a run's timeline sets for the next run: the busy senders (each with
+// the time its rank next waits) and each compute action's slowdown, keyed by
+// (rank, index in its list).
+struct TimelineTerms {
+  std::map<MessageKey, double> busy_senders;
+  std::map<std::pair<int, size_t>, double> slowdown;
+};
+
 // One run; a message whose key is in `busy_senders` takes p2p_sender_busy,
-// or p2p from the moment its sender next waits (the value), if sooner.
-SimulationResult simulate_once(const Schedule& schedule, const Costs& costs,
-                                      const std::map<MessageKey, double>& busy_senders) {
+// or p2p from the moment its sender next waits (the value), if sooner; a
+// compute action in `slowdown` costs that many times its cost.
+SimulationResult simulate_once(const Schedule& schedule, const Costs& costs, const TimelineTerms& terms) {
+  const auto& busy_senders = terms.busy_senders;
   const int ranks = static_cast<int>(schedule.size());
   SimulationResult result;
   result.busy.assign(ranks, 0);
@@ -82,7 +93,9 @@ SimulationResult simulate_once(const Schedule& schedule, const Costs& costs,
           if (busy != busy_senders.end())
             arrival[key] = std::max(arrival[key], std::min(clock[rank] + costs.p2p_sender_busy, busy->second + costs.p2p));
         } else {
-          const double cost = compute_cost(action.kind, costs, stage);
+          const auto scaled = terms.slowdown.find({rank, next[rank]});
+          const double cost =
+              compute_cost(action.kind, costs, stage) * (scaled == terms.slowdown.end() ? 1.0 : scaled->second);
           clock[rank] += cost;
           result.busy[rank] += cost;
           if (action.kind == ActionKind::Forward) ++stashed[rank];
@@ -141,17 +154,92 @@ std::map<MessageKey, double> sends_followed_by_compute(const Schedule& schedule,
   return busy;
 }
 
+// Each compute action's slowdown from a timeline (CoreSharing): the time
+// between consecutive starts and ends of compute actions is cut into
+// segments, each with the ranks computing in it; an action's factor is the
+// mean over its segments of (copies computing on its core) x (the slowdown at
+// the cores computing).
+std::map<std::pair<int, size_t>, double> slowdown_of_compute(const SimulationResult& run, const CoreSharing& sharing) {
+  struct Span {
+    int rank;
+    size_t position;  // in its rank's list
+    double start, end;
+  };
+  std::vector<Span> compute;
+  std::map<int, size_t> index;
+  std::vector<double> edges;
+  for (const TimedAction& t : run.timeline) {
+    const size_t position = index[t.rank]++;
+    if (!is_compute(t.action.kind) || t.end_us <= t.start_us) continue;
+    compute.push_back({t.rank, position, t.start_us, t.end_us});
+    edges.push_back(t.start_us);
+    edges.push_back(t.end_us);
+  }
+  std::sort(edges.begin(), edges.end());
+  edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
+  const auto& table = sharing.slowdown_with_busy_cores;
+  // Per segment: the factor each core's ranks compute at.
+  std::vector<std::vector<double>> factor_on_core(edges.empty() ? 0 : edges.size() - 1);
+  for (size_t i = 0; i + 1 < edges.size(); ++i) {
+    const double mid = 0.5 * (edges[i] + edges[i + 1]);
+    std::set<int> computing;
+    for (const Span& c : compute)
+      if (c.start <= mid && mid < c.end) computing.insert(c.rank);
+    std::vector<int> on_core(sharing.ranks_on_core.size(), 0);
+    int busy_cores = 0;
+    for (size_t core = 0; core < on_core.size(); ++core) {
+      for (int r : sharing.ranks_on_core[core]) on_core[core] += computing.count(r);
+      busy_cores += on_core[core] > 0;
+    }
+    const double memory =
+        table.empty() || busy_cores == 0 ? 1.0 : table[std::min<size_t>(table.size(), size_t(busy_cores)) - 1];
+    for (int n : on_core) factor_on_core[i].push_back(std::max(1, n) * memory);
+  }
+  std::map<std::pair<int, size_t>, double> slowdown;
+  for (const Span& c : compute) {
+    const int core = sharing.core_of_rank.at(c.rank);
+    double weighted = 0;
+    for (size_t i = 0; i + 1 < edges.size(); ++i) {
+      const double overlap = std::min(c.end, edges[i + 1]) - std::max(c.start, edges[i]);
+      if (overlap > 0) weighted += overlap * factor_on_core[i].at(core);
+    }
+    slowdown[{c.rank, c.position}] = weighted / (c.end - c.start);
+  }
+  return slowdown;
+}
+
+bool settled(const TimelineTerms& a, const TimelineTerms& b) {
+  if (a.busy_senders != b.busy_senders || a.slowdown.size() != b.slowdown.size()) return false;
+  for (const auto& [key, factor] : a.slowdown) {
+    const auto other = b.slowdown.find(key);
+    if (other == b.slowdown.end() || std::abs(other->second - factor) > 1e-6 * factor) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 SimulationResult simulate(const Schedule& schedule, const Costs& costs) {
   SimulationResult run = simulate_once(schedule, costs, {});
-  if (costs.p2p_sender_busy < 0 || costs.p2p_sender_busy == costs.p2p) return run;
-  std::map<MessageKey, double> busy;
-  for (int pass = 0; pass < 8; ++pass) {
-    std::map<MessageKey, double> next = sends_followed_by_compute(schedule, run);
-    if (next == busy) break;
-    busy = std::move(next);
-    run = simulate_once(schedule, costs, busy);
+  const bool busy_senders = costs.p2p_sender_busy >= 0 && costs.p2p_sender_busy != costs.p2p;
+  const bool sharing = !costs.sharing.empty();
+  if (!busy_senders && !sharing) return run;
+  TimelineTerms terms;
+  for (int pass = 0; pass < 12; ++pass) {
+    TimelineTerms next;
+    if (busy_senders) next.busy_senders = sends_followed_by_compute(schedule, run);
+    if (sharing) {
+      next.slowdown = slowdown_of_compute(run, costs.sharing);
+      // Halfway from the last factors: a slower action overlaps more, which
+      // would otherwise make the factors swing between runs.
+      for (auto& [key, factor] : next.slowdown) {
+        const auto last = terms.slowdown.find(key);
+        if (last != terms.slowdown.end()) factor = 0.5 * (factor + last->second);
+      }
+    }
+    if (pass > 0 && settled(next, terms)) break;
+    terms = std::move(next);
+    run = simulate_once(schedule, costs, terms);
   }
   return run;
 }

@@ -2,11 +2,13 @@
 // The simulator: runs every rank's list together with the semantics the
 // executor has — a Send is a buffered isend and never blocks; a Recv blocks
 // until the matching Send has run, and completes p2p time units after it — and
-// reports timing, bubble, activation memory, or the deadlock. Where a busy
-// sender's messages take longer (Costs::p2p_sender_busy), which sends are
-// followed at once by compute, and when their sender next waits, is found
-// from the timeline itself: the simulation is rerun with each send's latency
-// set by the previous run's timeline until it settles (8 runs at most).
+// reports timing, bubble, activation memory, or the deadlock. Two costs
+// depend on the timeline itself: a busy sender's message latency
+// (Costs::p2p_sender_busy: which sends are followed at once by compute, and
+// when their sender next waits) and the slowdown of ranks that share cores
+// (Costs::sharing: which ranks compute during each action). The simulation
+// is rerun with both set from the previous run's timeline until they settle
+// (12 runs at most).
 
 #include <string>
 #include <vector>
@@ -20,6 +22,25 @@ namespace tandem::pipeline {
 // of its bubble.
 struct StageCosts {
   double forward = 0, backward = 0, backward_input = 0, backward_weight = 0;
+};
+
+// Ranks that compute on a CPU's cores, each pinned to one: ranks on one core
+// take turns, and every core computes slower while others compute too (they
+// share memory bandwidth and caches). A compute action is scaled by the mean,
+// over its span, of the ranks computing on its core times the slowdown at the
+// cores computing then.
+struct CoreSharing {
+  // Per simulated rank, its core.
+  std::vector<int> core_of_rank;
+  // Per core, the simulated ranks whose work runs there, once per copy: a
+  // data-parallel job runs one copy of the pipeline per replica, in step, so
+  // rank 0 appears twice on a core holding both replicas' first stage.
+  std::vector<std::vector<int>> ranks_on_core;
+  // Entry k-1: how much slower a core computes while k cores compute (entry
+  // 0 is 1); beyond the last entry, the last.
+  std::vector<double> slowdown_with_busy_cores;
+
+  bool empty() const { return core_of_rank.empty(); }
 };
 
 struct Costs {
@@ -39,6 +60,9 @@ struct Costs {
   // backward and split backward in place of the four above. Empty: every
   // stage costs the same.
   std::vector<StageCosts> stages{};
+  // Ranks pinned to a CPU's cores (CoreSharing); empty: every rank computes
+  // at its cost whatever the others do.
+  CoreSharing sharing{};
 };
 
 // One executed action. The executor records real ones; the simulator predicted ones.
