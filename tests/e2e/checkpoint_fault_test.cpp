@@ -105,7 +105,9 @@ TEST(CheckpointFaults, SigkillAtRandomMomentsThenRelaunchContinuesExactly) {
     const int from = newest_verified_step(dir.file(run + "/ckpt"));
     // Every kill comes after a committed checkpoint, so a killed run always has
     // one to resume: a relaunch from step 0 would pass the loss checks below.
-    if (first.exit_code == 137) EXPECT_GT(from, 0) << "killed after " << committed << " yet nothing verifies";
+    if (first.exit_code == 137) {
+      EXPECT_GT(from, 0) << "killed after " << committed << " yet nothing verifies";
+    }
     // A completed run saved its last step: the relaunch has nothing left to train.
     if (from == kSteps) continue;
     const auto again = run_tandem(run_args(dir, run, "out2"), dir.path());

@@ -68,7 +68,9 @@ TEST_P(SplitAffine, SplitGradientsEqualTheUnsplitBackward) {
   ASSERT_TRUE(w.grad().defined());
   EXPECT_TRUE(torch::allclose(w.grad(), expected[1]));
   EXPECT_TRUE(torch::allclose(scale.grad(), expected[2]));
-  if (with_bias) EXPECT_TRUE(torch::allclose(b.grad(), expected[3]));
+  if (with_bias) {
+    EXPECT_TRUE(torch::allclose(b.grad(), expected[3]));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, SplitAffine,
