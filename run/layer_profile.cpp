@@ -110,17 +110,22 @@ std::vector<cluster::MeasuredLayer> time_layers(const TransformerModel& model, i
   return out;
 }
 
-// Forward with the loss and backward of the whole model as one graph, as the
-// replica executor runs a microbatch; medians.
+// The whole model's forward with the loss on one microbatch, as one graph,
+// as the replica executor runs it.
+torch::Tensor microbatch_loss(const TransformerModel& model, const torch::Tensor& ids, const torch::Tensor& targets) {
+  BatchContext context;
+  context.input_ids = ids;
+  return model.loss(ids, context, targets).loss;
+}
+
+// Forward with the loss and backward of the whole model; medians.
 cluster::MeasuredLayer whole_model_seconds(const TransformerModel& model, int block_size, int examples, int repeats) {
   const auto ids = torch::randint(model.config().vocab_size, {examples, block_size}, torch::kLong);
   const auto targets = torch::randint(model.config().vocab_size, {examples, block_size}, torch::kLong);
   std::vector<double> f, b;
   for (int k = 0; k <= repeats; ++k) {
     auto t0 = Clock::now();
-    BatchContext context;
-    context.input_ids = ids;
-    const auto loss = model.loss(ids, context, targets).loss;
+    const auto loss = microbatch_loss(model, ids, targets);
     const double forward_s = since(t0);
     t0 = Clock::now();
     loss.backward();
@@ -165,9 +170,7 @@ double optimizer_seconds(TransformerModel& model, int block_size, int examples, 
   constexpr int kWarmup = 2;
   for (int k = 0; k < kWarmup + std::max(repeats, 9); ++k) {
     optimizer.zero_grad();
-    BatchContext context;
-    context.input_ids = ids;
-    model.loss(ids, context, ids).loss.backward();
+    microbatch_loss(model, ids, ids).backward();
     const auto t0 = Clock::now();
     // As the trainer steps: the norm's finiteness decides whether the step is skipped.
     const torch::Tensor norm = clip_grad_norm(params, 1.0, [](torch::Tensor sq) { return sq; });
@@ -185,26 +188,19 @@ struct ModelStep::State {
 };
 
 ModelStep::ModelStep(const ModelConfig& config, int block_size, int examples, int seed)
-    : state_(new State{TransformerModel::build(config, static_cast<uint64_t>(seed)), torch::Tensor()}) {
+    : state_(std::make_unique<State>(State{TransformerModel::build(config, static_cast<uint64_t>(seed)),
+                                           torch::randint(config.vocab_size, {examples, block_size}, torch::kLong)})) {
   state_->model.train(true);
-  state_->ids = torch::randint(config.vocab_size, {examples, block_size}, torch::kLong);
 }
 
-ModelStep::~ModelStep() { delete state_; }
+ModelStep::~ModelStep() = default;
 
 double ModelStep::seconds() {
   const auto t0 = Clock::now();
-  BatchContext context;
-  context.input_ids = state_->ids;
-  state_->model.loss(state_->ids, context, state_->ids).loss.backward();
+  microbatch_loss(state_->model, state_->ids, state_->ids).backward();
   const double s = since(t0);
   for (auto& p : state_->model.parameters()) p.mutable_grad() = torch::Tensor();
   return s;
-}
-
-double model_step_seconds(const ModelConfig& config, int block_size, int examples, int repeats, int seed) {
-  ModelStep step(config, block_size, examples, seed);
-  return median_after_warmup(repeats, [&] { return step.seconds(); });
 }
 
 cluster::MeasuredProfile profile_layers(const ProfileRequest& request) {

@@ -9,6 +9,7 @@
 #include "engine/model/model_config.h"
 #include "parallel/cluster_model/measured_profile.h"
 
+#include <memory>
 #include <vector>
 
 namespace tandem::run {
@@ -31,16 +32,11 @@ class ModelStep {
  public:
   ModelStep(const ModelConfig& config, int block_size, int examples, int seed);
   ~ModelStep();
-  ModelStep(const ModelStep&) = delete;
-  ModelStep& operator=(const ModelStep&) = delete;
   double seconds();  // one forward and backward
 
  private:
   struct State;
-  State* state_;
+  std::unique_ptr<State> state_;
 };
-
-// The median of `repeats` ModelStep::seconds in this process, after one warm-up.
-double model_step_seconds(const ModelConfig& config, int block_size, int examples, int repeats, int seed);
 
 }  // namespace tandem::run

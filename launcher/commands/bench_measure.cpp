@@ -194,7 +194,7 @@ MachineProbe median_probe(const std::vector<MachineProbe>& probes) {
 }
 
 nlohmann::json profile_json(const cluster::MeasuredProfile& p, const std::map<int, MachineProbe>& machine_at,
-                            const std::map<int, double>& compute_slowdown, int cores) {
+                            const std::map<int, double>& compute_slowdown) {
   nlohmann::json slowdown = nlohmann::json::object(), reduce = nlohmann::json::object();
   for (const auto& [n, factor] : compute_slowdown) slowdown[std::to_string(n)] = factor;
   for (const auto& [n, probe] : machine_at)
@@ -223,9 +223,9 @@ nlohmann::json profile_json(const cluster::MeasuredProfile& p, const std::map<in
           {"link", {{"alpha_s", link.alpha_s}, {"beta_bytes_per_s", link.beta_bytes_per_s},
                     {"busy_sender_alpha_s", machine_at.at(2).busy_sender_alpha_s}}},
           {"compute_slowdown", slowdown},
-          {"slowdown_with_busy_cores", slowdown_with_busy_cores(compute_slowdown, cores)},
+          {"slowdown_with_busy_cores", p.slowdown_with_busy_cores},
           {"gradient_allreduce", reduce},
-          {"cores", cores}};
+          {"cores", p.cores}};
 }
 
 }  // namespace
@@ -336,11 +336,12 @@ int bench_measure(const launcher::BenchArgs& args) {
   };
   std::vector<std::vector<Run>> runs(strategies.size());
   std::map<int, std::vector<double>> slowdowns;  // per rank count, one per round
+  run::ModelStep alone(model_config, block_size, probe_examples(message_bytes, block_size, model_config),
+                       train_args.seed);
   for (int round = 1; round <= args.rounds; ++round) {
     // The model's step alone in this process, just before the ranks run it
     // together: each round's ratio is taken between two measures a moment apart.
-    const double alone_s = run::model_step_seconds(
-        model_config, block_size, probe_examples(message_bytes, block_size, model_config), 9, train_args.seed);
+    const double alone_s = median_after_warmup(9, [&] { return alone.seconds(); });
     for (int n : rank_counts) {
       probes[n].push_back(probe_this_machine(binary, out / "profile", n, args.model, block_size, message_bytes));
       slowdowns[n].push_back(probes[n].back().concurrent_model_step_s / alone_s);
@@ -381,7 +382,11 @@ int bench_measure(const launcher::BenchArgs& args) {
   }
   const MachineProbe& pair = machine_at.at(2);
   profile.step_sync_s = pair.host_sync_s;
-  write_text(out / "profile" / "profile.json", profile_json(profile, machine_at, compute_slowdown, cores).dump(2) + "\n");
+  // Every rank is pinned to a core (strategy_run.cpp): the model follows
+  // which ranks share one (measured_profile.h).
+  profile.cores = cores;
+  profile.slowdown_with_busy_cores = slowdown_with_busy_cores(compute_slowdown, cores);
+  write_text(out / "profile" / "profile.json", profile_json(profile, machine_at, compute_slowdown).dump(2) + "\n");
   std::printf("\nthis machine (median of %d probe(s)): point-to-point alpha %.1f us (%.0f us with the sender computing "
               "on), beta %.2f GB/s; %d cores;",
               args.rounds, pair.link.alpha_s * 1e6, pair.busy_sender_alpha_s * 1e6, pair.link.beta_bytes_per_s / 1e9, cores);
@@ -404,14 +409,10 @@ int bench_measure(const launcher::BenchArgs& args) {
     r.measured = median_run.measured;
     for (const Run& run : runs[i]) r.round_step_s.push_back(run.measured.step_s);
     r.tokens_per_step = static_cast<double>(args.global_batch) * block_size;
-    // Every rank is pinned to a core (strategy_run.cpp): the model follows
-    // which ranks share one (measured_profile.h). The optimizer, timed after
-    // a forward and backward (run/layer_profile.cpp), streams its state from
-    // memory at one core's pace: ranks on one core take turns, and cores do
-    // not slow each other there (measured: two ranks' steps as fast as one
-    // process's, docs/clusters.md).
-    profile.cores = cores;
-    profile.slowdown_with_busy_cores = slowdown_with_busy_cores(compute_slowdown, cores);
+    // The optimizer, timed after a forward and backward (run/layer_profile.cpp),
+    // streams its state from memory at one core's pace: ranks on one core take
+    // turns, and cores do not slow each other there (measured: two ranks'
+    // steps as fast as one process's, docs/clusters.md).
     profile.optimizer_scale = (s.processes + cores - 1) / cores;
     MachineProbe machine = machine_at.count(s.processes) ? machine_at.at(s.processes) : pair;
     machine.link = pair.link;

@@ -30,13 +30,13 @@ struct MeasuredProfile {
   double optimizer_s_per_parameter = 0;  // clip + AdamW, measured over the whole model
   double step_sync_s = 0;                // the trainer's blocking stop-request allreduce, once per step
   double boundary_value_bytes = 4;       // an activation's element between stages (float32 on the CPU)
-  // How much slower the job's ranks compute than the profiling process alone
-  // (sharing cores and memory), set per prediction by the caller that knows
-  // the job's size; `tandem bench` measures it.
+  // How much slower the job's ranks compute than the profiling process alone,
+  // beyond the cores' sharing below, set per prediction by the caller that
+  // knows the job's size (`tandem bench` leaves it at 1 and gives the cores).
   double compute_scale = 1;
   // How much slower clip + AdamW runs with every rank of the job stepping at
-  // once, cores shared included (`tandem bench` measures it). Below 0:
-  // compute_scale, with the cores' sharing below.
+  // once, cores shared included (`tandem bench` sets ceil(ranks / cores)).
+  // Below 0: compute_scale, with the cores' sharing below.
   double optimizer_scale = -1;
   // Where the job's ranks are pinned to this machine's cores (`tandem bench`
   // pins rank r to core r mod cores): how many cores, and entry k-1 how much

@@ -66,10 +66,9 @@ struct ActionTimes {
 // the fullest core's ranks take turns, at the slowdown of the cores in use.
 double all_ranks_at_once(const MeasuredProfile* measured, int world) {
   if (!measured || measured->cores <= 0) return 1.0;
-  const int cores = measured->cores, busy = std::min(world, cores);
-  const auto& table = measured->slowdown_with_busy_cores;
-  const double memory = table.empty() ? 1.0 : table[std::min<size_t>(table.size(), size_t(busy)) - 1];
-  return ((world + cores - 1) / cores) * memory;
+  const int cores = measured->cores;
+  return ((world + cores - 1) / cores) *
+         pipeline::slowdown_at_busy_cores(measured->slowdown_with_busy_cores, std::min(world, cores));
 }
 
 ActionTimes action_times(const StageSums& s, double tokens, double flops_per_s, const MeasuredProfile* measured,

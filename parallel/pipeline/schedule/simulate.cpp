@@ -177,7 +177,6 @@ std::map<std::pair<int, size_t>, double> slowdown_of_compute(const SimulationRes
   }
   std::sort(edges.begin(), edges.end());
   edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
-  const auto& table = sharing.slowdown_with_busy_cores;
   // Per segment: the factor each core's ranks compute at.
   std::vector<std::vector<double>> factor_on_core(edges.empty() ? 0 : edges.size() - 1);
   for (size_t i = 0; i + 1 < edges.size(); ++i) {
@@ -191,8 +190,7 @@ std::map<std::pair<int, size_t>, double> slowdown_of_compute(const SimulationRes
       for (int r : sharing.ranks_on_core[core]) on_core[core] += computing.count(r);
       busy_cores += on_core[core] > 0;
     }
-    const double memory =
-        table.empty() || busy_cores == 0 ? 1.0 : table[std::min<size_t>(table.size(), size_t(busy_cores)) - 1];
+    const double memory = slowdown_at_busy_cores(sharing.slowdown_with_busy_cores, busy_cores);
     for (int n : on_core) factor_on_core[i].push_back(std::max(1, n) * memory);
   }
   std::map<std::pair<int, size_t>, double> slowdown;
@@ -218,6 +216,11 @@ bool settled(const TimelineTerms& a, const TimelineTerms& b) {
 }
 
 }  // namespace
+
+double slowdown_at_busy_cores(const std::vector<double>& table, int busy_cores) {
+  if (table.empty() || busy_cores <= 0) return 1.0;
+  return table[std::min<size_t>(table.size(), static_cast<size_t>(busy_cores)) - 1];
+}
 
 SimulationResult simulate(const Schedule& schedule, const Costs& costs) {
   SimulationResult run = simulate_once(schedule, costs, {});

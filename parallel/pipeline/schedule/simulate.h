@@ -43,6 +43,10 @@ struct CoreSharing {
   bool empty() const { return core_of_rank.empty(); }
 };
 
+// Entry busy_cores-1 of a slowdown_with_busy_cores table, the last beyond
+// it; 1 for an empty table or no busy core.
+double slowdown_at_busy_cores(const std::vector<double>& table, int busy_cores);
+
 struct Costs {
   double forward = 1;
   double backward = 2;  // full backward
